@@ -1,0 +1,298 @@
+"""Pilot configuration: one YAML file per pilot area, validated by a typed model.
+
+Relative paths inside a config are resolved against the directory holding the config file.
+Errors name the file, the field and what to do.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Literal
+
+import pandas as pd
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from .errors import ConfigError
+
+ComponentType = Literal[
+    "lighting",
+    "clean_up",
+    "business_training",
+    "awareness",
+    "qr_reporting",
+    "walk_and_talk",
+    "visual_assessment",
+    "other",
+]
+#: Where an outcome's counts come from.
+#: ``police_uk``: street-level points; ``mps_ward`` / ``mps_lsoa``: London Datastore wide
+#: tables by area code; ``mps_vawg``: the MPS VAWG offences table (long, by ward).
+SourceKind = Literal["police_uk", "mps_ward", "mps_lsoa", "mps_vawg"]
+
+_MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+_SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+def _to_month(v: object) -> pd.Timestamp:
+    """Accept 'YYYY-MM' (or a YAML date) and return the month's first day."""
+    if isinstance(v, date):
+        return pd.Timestamp(v.year, v.month, 1)
+    if isinstance(v, pd.Timestamp):
+        return pd.Timestamp(v.year, v.month, 1)
+    if isinstance(v, str) and _MONTH_RE.match(v.strip()):
+        y, m = v.strip().split("-")
+        return pd.Timestamp(int(y), int(m), 1)
+    raise ValueError(f"expected a month written as YYYY-MM (e.g. 2024-04), got {v!r}")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+
+Month = Annotated[pd.Timestamp, Field(description="A month, written YYYY-MM")]
+
+
+class DataSources(_Model):
+    """Where the pilot's input files are."""
+
+    source: SourceKind = "police_uk"
+    crimes: Path = Field(description="police.uk folder/zip, or an MPS table file")
+    crimes_historical: Path | None = Field(
+        default=None, description="MPS historical wide table that overlaps the current one"
+    )
+    boundaries: Path = Field(description="Area boundaries (GeoJSON, GeoPackage or Shapefile)")
+    area_code_column: str | None = Field(default=None, description="Detected when omitted")
+    area_name_column: str | None = None
+    interventions: Path | None = Field(default=None, description="Intervention log CSV")
+    population: Path | None = None
+    survey: Path | None = None
+    streetsafe: Path | None = None
+
+
+class TreatedArea(_Model):
+    """The treated area: codes from the boundaries file, or its own polygon file."""
+
+    codes: tuple[str, ...] = ()
+    polygon: Path | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> TreatedArea:
+        if bool(self.codes) == bool(self.polygon):
+            raise ValueError(
+                "give exactly one of 'codes' (area codes from the boundaries file) or "
+                "'polygon' (a file holding the treated area's outline)"
+            )
+        return self
+
+
+class Component(_Model):
+    """One component of the intervention (e.g. new street lights)."""
+
+    type: ComponentType
+    date: Month
+    description: str = ""
+    locations: Path | None = None
+    count: int | None = Field(default=None, ge=0)
+    cost: float | None = Field(default=None, ge=0, description="Cost in pounds")
+
+    _month = field_validator("date", mode="before")(lambda v: _to_month(v))
+
+
+class Intervention(_Model):
+    start: Month
+    end: Month | None = None
+    components: tuple[Component, ...] = ()
+
+    _months = field_validator("start", "end", mode="before")(
+        lambda v: None if v is None else _to_month(v)
+    )
+
+    @model_validator(mode="after")
+    def _order(self) -> Intervention:
+        if self.end is not None and self.end < self.start:
+            raise ValueError(
+                f"intervention end ({self.end:%Y-%m}) is before its start ({self.start:%Y-%m})"
+            )
+        return self
+
+
+class Windows(_Model):
+    """Evaluation windows, in whole months, before and from the intervention start."""
+
+    pre_months: int = Field(ge=3, le=240)
+    post_months: int = Field(ge=1, le=120)
+
+
+class Outcome(_Model):
+    """An outcome: a named set of crime types (police.uk) or offence categories (MPS)."""
+
+    name: str = Field(min_length=1)
+    crime_types: tuple[str, ...] = ()
+    categories: tuple[str, ...] = Field(
+        default=(), description="MPS major/minor text or VAWG offence groups"
+    )
+
+    @model_validator(mode="after")
+    def _some(self) -> Outcome:
+        if not self.crime_types and not self.categories:
+            raise ValueError(
+                f"outcome {self.name!r} lists no crime_types (police.uk) or categories (MPS)"
+            )
+        return self
+
+
+class ReportOptions(_Model):
+    title: str = Field(min_length=1)
+    small_count_threshold: int = Field(
+        default=5,
+        ge=1,
+        description="Counts below this are shown as '<N' in published tables",
+    )
+    alpha: float = Field(default=0.05, gt=0, lt=0.5)
+    power: float = Field(default=0.8, gt=0.5, lt=1)
+
+
+class PilotConfig(_Model):
+    """A validated pilot config. Paths are absolute once loaded with :func:`load_config`."""
+
+    name: str = Field(min_length=1)
+    slug: str
+    synthetic: bool = False
+    data: DataSources
+    treated: TreatedArea
+    buffer_m: float = Field(default=400.0, ge=0, le=5000)
+    comparison: Literal["auto"] | tuple[str, ...] = "auto"
+    intervention: Intervention
+    windows: Windows
+    outcomes: tuple[Outcome, ...] = Field(min_length=1)
+    report: ReportOptions
+
+    @field_validator("slug")
+    @classmethod
+    def _slug(cls, v: str) -> str:
+        if not _SLUG_RE.match(v):
+            raise ValueError(
+                "slug must be lower-case letters, digits and hyphens (it names the "
+                f"reports/<slug>/ folder), got {v!r}"
+            )
+        return v
+
+    @model_validator(mode="after")
+    def _consistent(self) -> PilotConfig:
+        if isinstance(self.comparison, tuple):
+            if not self.comparison:
+                raise ValueError("comparison lists no areas: give area codes or 'auto'")
+            overlap = set(self.comparison) & set(self.treated.codes)
+            if overlap:
+                raise ValueError(
+                    f"areas {sorted(overlap)} are listed both as treated and as comparison"
+                )
+        names = [o.name for o in self.outcomes]
+        if len(set(names)) != len(names):
+            raise ValueError(f"outcome names must be unique, got {names}")
+        if self.data.source == "police_uk" and any(not o.crime_types for o in self.outcomes):
+            raise ValueError("with data.source 'police_uk', every outcome needs crime_types")
+        if self.data.source != "police_uk" and any(not o.categories for o in self.outcomes):
+            raise ValueError(
+                f"with data.source {self.data.source!r}, every outcome needs categories"
+            )
+        return self
+
+    # -- derived, read-only -------------------------------------------------------------
+    @property
+    def pre_start(self) -> pd.Timestamp:
+        return self.intervention.start - pd.DateOffset(months=self.windows.pre_months)
+
+    @property
+    def post_end(self) -> pd.Timestamp:
+        """Last month of the post window (inclusive)."""
+        return self.intervention.start + pd.DateOffset(months=self.windows.post_months - 1)
+
+    @property
+    def months(self) -> pd.DatetimeIndex:
+        """Every month of the evaluation, pre and post, as month-start timestamps."""
+        return pd.date_range(self.pre_start, self.post_end, freq="MS")
+
+    @property
+    def primary_outcome(self) -> Outcome:
+        return self.outcomes[0]
+
+
+def _format_errors(path: Path, err: ValidationError) -> str:
+    lines = [f"{path}: the pilot config is not valid ({err.error_count()} problem(s)):"]
+    for e in err.errors():
+        loc = ".".join(str(p) for p in e["loc"]) or "(top level)"
+        msg = e["msg"].removeprefix("Value error, ")
+        if e["type"] == "extra_forbidden":
+            msg = "unknown field: remove it or check its spelling"
+        elif e["type"] == "missing":
+            msg = "required field is missing: add it"
+        lines.append(f"  - {loc}: {msg}")
+    return "\n".join(lines)
+
+
+_PATH_KEYS = {
+    ("data", k)
+    for k in (
+        "crimes",
+        "crimes_historical",
+        "boundaries",
+        "interventions",
+        "population",
+        "survey",
+        "streetsafe",
+    )
+} | {("treated", "polygon")}
+
+
+def load_config(path: str | Path) -> PilotConfig:
+    """Read and validate a pilot config YAML.
+
+    Parameters
+    ----------
+    path
+        The YAML file. Relative paths inside it are taken relative to its folder.
+
+    Raises
+    ------
+    ConfigError
+        If the file is missing, is not YAML, or fails validation; the message lists each
+        problem with its field.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: no such config file. Check the path (pilots live in pilots/).")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping of fields at the top level")
+    base = path.resolve().parent
+    for section, key in _PATH_KEYS:
+        sec = raw.get(section)
+        if isinstance(sec, dict) and sec.get(key) not in (None, ""):
+            sec[key] = str((base / str(sec[key])).resolve())
+    comps = (
+        (raw.get("intervention") or {}).get("components")
+        if isinstance(raw.get("intervention"), dict)
+        else None
+    )
+    if isinstance(comps, list):
+        for c in comps:
+            if isinstance(c, dict) and c.get("locations"):
+                c["locations"] = str((base / str(c["locations"])).resolve())
+    try:
+        return PilotConfig.model_validate(raw)
+    except ValidationError as err:
+        raise ConfigError(_format_errors(path, err)) from None

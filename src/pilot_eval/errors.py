@@ -1,0 +1,70 @@
+"""Exception hierarchy: every error the toolkit raises on purpose is a :class:`PilotEvalError`.
+
+Messages are written for analysts: they name the file, the row or field, and what to do.
+"""
+
+from __future__ import annotations
+
+
+class PilotEvalError(Exception):
+    """Base class of every error pilot-eval raises on purpose."""
+
+
+class ConfigError(PilotEvalError, ValueError):
+    """A pilot config file is missing, malformed or inconsistent."""
+
+
+class DataValidationError(PilotEvalError, ValueError):
+    """An input data file does not match its documented schema."""
+
+
+class GeometryError(PilotEvalError, ValueError):
+    """Area geometry cannot be used (missing CRS, empty, no overlap...)."""
+
+
+class EstimationError(PilotEvalError, RuntimeError):
+    """An estimator cannot produce a valid answer for this input."""
+
+
+class InferenceRefusedError(PilotEvalError, ValueError):
+    """An inference method was asked for where it is known not to hold.
+
+    Raised, for example, when cluster-robust intervals are requested with fewer than ten
+    treated clusters (see ``docs`` and ``../shared/methods/one-treated-area.md``).
+    """
+
+
+class ReportError(PilotEvalError, RuntimeError):
+    """Building a report failed; the message says where the failed notebook is."""
+
+
+class FetchError(PilotEvalError, RuntimeError):
+    """Downloading public data failed."""
+
+
+class MissingDependencyError(PilotEvalError, ImportError):
+    """An optional dependency is needed for this feature and is not installed."""
+
+
+def require(module: str, *, feature: str, extra: str | None = None):
+    """Import an optional dependency lazily, with an install hint on failure.
+
+    Parameters
+    ----------
+    module
+        Importable module name.
+    feature
+        What the user was trying to do, for the message.
+    extra
+        Name of the pip extra that provides it, if any.
+    """
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:  # pragma: no cover - exercised only without the package
+        hint = f"pip install 'pilot-eval[{extra}]'" if extra else f"pip install {module}"
+        raise MissingDependencyError(
+            f"{feature} needs the optional package '{module}', which is not installed. "
+            f"Install it with: {hint}"
+        ) from exc

@@ -1,0 +1,197 @@
+"""Matplotlib charts for the report. Each function takes plain frames and returns a Figure.
+
+Charts show aggregated monthly counts only (never incident-level data).
+"""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")  # no screen on servers; the notebook displays the returned Figure
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from .columns import AREA, COUNT, GROUP, MONTH, OUTCOME  # noqa: E402
+
+TREATED_COLOUR = "#b2182b"
+COMPARISON_COLOUR = "#2166ac"
+BUFFER_COLOUR = "#b35806"
+PLOT_STYLE = {
+    "figure.dpi": 100,
+    "font.size": 10,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+}
+
+
+def _shade_intervention(ax, start: pd.Timestamp, end: pd.Timestamp | None) -> None:
+    stop = (end + pd.offsets.MonthEnd(0)) if end is not None else start + pd.offsets.MonthEnd(0)
+    ax.axvspan(start, stop, color="0.85", zorder=0, label="Intervention period")
+    ax.axvline(start, color="0.3", linestyle="--", linewidth=1)
+
+
+def monthly_chart(
+    panel: pd.DataFrame,
+    *,
+    outcome: str,
+    start: pd.Timestamp,
+    end: pd.Timestamp | None = None,
+    title: str = "",
+) -> Figure:
+    """Treated area's monthly counts against what the comparison areas' trend predicts.
+
+    The comparison line is the comparison areas' monthly total scaled so that its pre-period
+    total equals the treated area's: the path the treated area would have followed had it
+    moved like the comparison areas (the DiD counterfactual in picture form).
+    """
+    df = panel[panel[OUTCOME] == outcome]
+    by = df.groupby([GROUP, MONTH], observed=True)[COUNT].sum().unstack(GROUP).fillna(0)
+    pre = by.index < start
+    fig, ax = plt.subplots(figsize=(9, 4))
+    with plt.rc_context(PLOT_STYLE):
+        _shade_intervention(ax, start, end)
+        if "treated" in by:
+            ax.plot(
+                by.index,
+                by["treated"],
+                color=TREATED_COLOUR,
+                marker="o",
+                ms=3,
+                label="Pilot area (recorded)",
+            )
+        if "comparison" in by and "treated" in by and by.loc[pre, "comparison"].sum() > 0:
+            k = by.loc[pre, "treated"].sum() / by.loc[pre, "comparison"].sum()
+            ax.plot(
+                by.index,
+                by["comparison"] * k,
+                color=COMPARISON_COLOUR,
+                label="Comparison areas, scaled to the pilot area's pre-period level",
+            )
+        if "buffer" in by:
+            ax.plot(
+                by.index,
+                by["buffer"],
+                color=BUFFER_COLOUR,
+                linewidth=1,
+                alpha=0.8,
+                label="Displacement buffer (recorded)",
+            )
+        ax.set_ylabel(f"{outcome} per month")
+        ax.set_ylim(bottom=0)
+        ax.set_title(title or outcome)
+        ax.legend(loc="upper left", fontsize=8, frameon=False)
+        fig.autofmt_xdate()
+        fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def placebo_chart(
+    placebo: pd.DataFrame,
+    *,
+    value: str = "ratio",
+    is_treated: str = "is_treated",
+    label: str = AREA,
+    title: str = "",
+) -> Figure:
+    """Every area's placebo estimate, sorted, with the pilot area highlighted."""
+    df = placebo.sort_values(value).reset_index(drop=True)
+    colours = np.where(df[is_treated].to_numpy(bool), TREATED_COLOUR, "0.6")
+    fig, ax = plt.subplots(figsize=(9, max(3.0, 0.22 * len(df) + 1)))
+    with plt.rc_context(PLOT_STYLE):
+        ax.scatter(df[value], np.arange(len(df)), c=colours, zorder=3)
+        ax.axvline(1.0, color="0.3", linewidth=1)
+        if len(df) <= 40:
+            ax.set_yticks(np.arange(len(df)), df[label].astype(str))
+        else:
+            ax.set_yticks([])
+        ax.set_xscale("log")
+        ax.set_xlabel("Change relative to the other areas (ratio; 1 = no change, log scale)")
+        ax.set_title(title or "Pilot area (red) among every area treated as a placebo")
+        fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def event_study_chart(
+    tidy: pd.DataFrame,
+    *,
+    period: str = "rel_period",
+    estimate: str = "irr",
+    low: str = "ci_low",
+    high: str = "ci_high",
+    title: str = "",
+) -> Figure:
+    """Month-by-month ratios before and after the start, with intervals."""
+    df = tidy.sort_values(period)
+    fig, ax = plt.subplots(figsize=(9, 3.8))
+    with plt.rc_context(PLOT_STYLE):
+        ax.axhline(1.0, color="0.3", linewidth=1)
+        ax.axvline(-0.5, color="0.3", linestyle="--", linewidth=1)
+        ax.errorbar(
+            df[period],
+            df[estimate],
+            yerr=[df[estimate] - df[low], df[high] - df[estimate]],
+            fmt="o",
+            color=TREATED_COLOUR,
+            ecolor="0.6",
+            ms=4,
+            capsize=2,
+        )
+        ax.set_yscale("log")
+        ax.set_xlabel("Months relative to the start of the intervention")
+        ax.set_ylabel("Ratio to comparison trend")
+        ax.set_title(title or "Before and after the start, month by month")
+        fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def counterfactual_chart(
+    series: pd.DataFrame,
+    *,
+    start: pd.Timestamp,
+    month: str = MONTH,
+    observed: str = "observed",
+    counterfactual: str = "counterfactual",
+    low: str | None = "cf_low",
+    high: str | None = "cf_high",
+    title: str = "",
+) -> Figure:
+    """Observed series with a model's counterfactual and its band."""
+    fig, ax = plt.subplots(figsize=(9, 4))
+    with plt.rc_context(PLOT_STYLE):
+        _shade_intervention(ax, start, None)
+        ax.plot(
+            series[month],
+            series[observed],
+            color=TREATED_COLOUR,
+            marker="o",
+            ms=3,
+            label="Recorded",
+        )
+        ax.plot(
+            series[month],
+            series[counterfactual],
+            color=COMPARISON_COLOUR,
+            label="Expected without the pilot",
+        )
+        if low and high and low in series and high in series:
+            ax.fill_between(
+                series[month],
+                series[low],
+                series[high],
+                color=COMPARISON_COLOUR,
+                alpha=0.15,
+                label="Range of the expectation",
+            )
+        ax.set_ylim(bottom=0)
+        ax.legend(loc="upper left", fontsize=8, frameon=False)
+        ax.set_title(title)
+        fig.autofmt_xdate()
+        fig.tight_layout()
+    plt.close(fig)
+    return fig

@@ -1,0 +1,188 @@
+"""Run the evaluation notebook for a pilot and publish ``reports/<slug>/``.
+
+A run executes ``notebooks/evaluate_pilot.ipynb`` with papermill into a staging folder, turns
+it into a self-contained HTML page without code, and only then moves the outputs into place
+(``report.html`` last). A failed run never leaves a ``report.html`` that looks complete: the
+previous outputs are removed and the failed notebook is kept, and the error says where.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .config import load_config
+from .errors import ReportError
+
+NOTEBOOK_NAME = "evaluate_pilot.ipynb"
+PUBLISHED = ("report.html", "results.json", NOTEBOOK_NAME)
+FAILED_NOTEBOOK = "evaluate_pilot.FAILED.ipynb"
+
+
+@dataclass(frozen=True)
+class RunOutputs:
+    """Where a successful run wrote its outputs."""
+
+    folder: Path
+    report_html: Path
+    results_json: Path
+    notebook: Path
+
+
+def project_root() -> Path:
+    """The project folder holding ``notebooks/`` (searched from the cwd, then the package)."""
+    for start in (Path.cwd(), Path(__file__).resolve()):
+        for folder in (start, *start.parents):
+            if (folder / "notebooks" / NOTEBOOK_NAME).is_file():
+                return folder
+    raise ReportError(
+        f"cannot find notebooks/{NOTEBOOK_NAME}: run pilot-eval from the project folder, or "
+        "pass --notebook with the notebook's path"
+    )
+
+
+def default_notebook() -> Path:
+    return project_root() / "notebooks" / NOTEBOOK_NAME
+
+
+def notebook_parameters(notebook: Path) -> dict[str, Any]:
+    """The parameters a notebook declares in its cell tagged ``parameters``."""
+    import papermill
+
+    info = papermill.inspect_notebook(str(notebook))
+    if not info:
+        raise ReportError(f"{notebook}: no cell tagged 'parameters' was found")
+    return {k: v.get("default") for k, v in info.items()}
+
+
+def export_html(executed: Path, target: Path, *, title: str) -> Path:
+    """Write the executed notebook as one HTML page with no code cells or prompts."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.read(executed, as_version=4)
+    nb.metadata["title"] = title
+    exporter = HTMLExporter(
+        template_name="lab",
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        embed_images=True,
+    )
+    body, _ = exporter.from_notebook_node(nb)
+    target.write_text(body, encoding="utf-8")
+    return target
+
+
+def _remove_published(folder: Path) -> None:
+    for name in PUBLISHED:
+        (folder / name).unlink(missing_ok=True)
+
+
+def run_pilot(
+    config_path: str | Path,
+    *,
+    output_root: str | Path = "reports",
+    parameters: dict[str, Any] | None = None,
+    notebook: str | Path | None = None,
+    kernel_name: str = "python3",
+) -> RunOutputs:
+    """Evaluate one pilot and write its report folder.
+
+    Parameters
+    ----------
+    config_path
+        The pilot's YAML config (validated before anything runs).
+    output_root
+        Folder under which ``<slug>/`` is written.
+    parameters
+        Extra notebook parameters; names the notebook does not declare are rejected.
+    notebook
+        The notebook to run (default: ``notebooks/evaluate_pilot.ipynb``).
+    kernel_name
+        Jupyter kernel to execute with (default: this Python).
+
+    Returns
+    -------
+    RunOutputs
+        Paths of ``report.html``, ``results.json`` and the executed notebook.
+
+    Raises
+    ------
+    ConfigError
+        The config is invalid (nothing is run or written).
+    ReportError
+        The notebook failed; the message names the failing cell's error and the path of the
+        failed notebook. ``report.html`` and ``results.json`` of earlier runs are removed so
+        nothing stale looks current.
+    """
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    config_path = Path(config_path).resolve()
+    cfg = load_config(config_path)
+    nb_path = Path(notebook).resolve() if notebook else default_notebook()
+    declared = notebook_parameters(nb_path)
+    params: dict[str, Any] = dict(parameters or {})
+    unknown = sorted(set(params) - set(declared))
+    if unknown:
+        raise ReportError(
+            f"unknown notebook parameter(s) {unknown}: {nb_path.name} declares "
+            f"{sorted(declared)}. Check the spelling."
+        )
+    out = Path(output_root).resolve() / cfg.slug
+    staging = out.parent / f".{cfg.slug}.staging-{uuid.uuid4().hex[:8]}"
+    staging.mkdir(parents=True)
+    params.update(config_path=str(config_path), output_dir=str(staging))
+    executed = staging / NOTEBOOK_NAME
+    try:
+        try:
+            papermill.execute_notebook(
+                str(nb_path),
+                str(executed),
+                parameters=params,
+                kernel_name=kernel_name,
+                progress_bar=False,
+                cwd=str(nb_path.parent),
+            )
+        except PapermillExecutionError as exc:
+            out.mkdir(parents=True, exist_ok=True)
+            _remove_published(out)
+            failed = out / FAILED_NOTEBOOK
+            if executed.exists():
+                shutil.move(str(executed), failed)
+            raise ReportError(
+                f"the evaluation of {config_path.name} failed in cell {exc.exec_count}: "
+                f"{exc.ename}: {exc.evalue}\nThe notebook with the error is at {failed}. "
+                "No report was written."
+            ) from None
+        results = staging / "results.json"
+        if not results.is_file():
+            raise ReportError(f"the notebook ran but wrote no results.json into {staging}")
+        export_html(executed, staging / "report.html", title=cfg.report.title)
+        out.mkdir(parents=True, exist_ok=True)
+        _remove_published(out)
+        (out / FAILED_NOTEBOOK).unlink(missing_ok=True)
+        for name in (NOTEBOOK_NAME, "results.json", *_extras(staging), "report.html"):
+            os.replace(staging / name, out / name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return RunOutputs(
+        folder=out,
+        report_html=out / "report.html",
+        results_json=out / "results.json",
+        notebook=out / NOTEBOOK_NAME,
+    )
+
+
+def _extras(staging: Path) -> list[str]:
+    """Other files the notebook wrote (e.g. published tables), moved before report.html."""
+    return sorted(
+        p.name
+        for p in staging.iterdir()
+        if p.is_file() and p.name not in PUBLISHED and not p.name.startswith(".")
+    )
