@@ -1,0 +1,123 @@
+"""Pilot config validation: good configs load, bad ones say file, field and what to do."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pydantic
+import pytest
+import yaml
+
+from pilot_eval.config import load_config
+from pilot_eval.errors import ConfigError, PilotEvalError
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "pilots" / "demo-belvedere.yml"
+
+
+def _write(tmp_path: Path, data: dict, name: str = "pilot.yml") -> Path:
+    p = tmp_path / name
+    p.write_text(yaml.safe_dump(data, sort_keys=False))
+    return p
+
+
+@pytest.fixture
+def demo_raw() -> dict:
+    return yaml.safe_load(DEMO.read_text())
+
+
+def test_demo_config_loads_with_resolved_paths():
+    cfg = load_config(DEMO)
+    assert cfg.slug == "demo-belvedere"
+    assert cfg.synthetic is True
+    assert cfg.data.crimes == (ROOT / "data" / "demo" / "police-uk").resolve()
+    assert cfg.intervention.start == pd.Timestamp("2024-04-01")
+    # 36 pre months and 12 post months: 2021-04 .. 2025-03
+    assert len(cfg.months) == 48
+    assert cfg.months[0] == pd.Timestamp("2021-04-01")
+    assert cfg.post_end == pd.Timestamp("2025-03-01")
+    assert {c.type for c in cfg.intervention.components} >= {"lighting", "qr_reporting"}
+
+
+def test_paths_resolved_relative_to_config_folder(tmp_path, demo_raw):
+    p = _write(tmp_path, demo_raw)
+    cfg = load_config(p)
+    assert cfg.data.boundaries == (tmp_path / "../data/demo/areas.geojson").resolve()
+
+
+def test_unknown_field_named(tmp_path, demo_raw):
+    demo_raw["buffer_metres"] = 300
+    p = _write(tmp_path, demo_raw)
+    with pytest.raises(ConfigError) as ei:
+        load_config(p)
+    msg = str(ei.value)
+    assert str(p) in msg and "buffer_metres" in msg and "unknown field" in msg
+
+
+def test_bad_month_and_bad_component_type(tmp_path, demo_raw):
+    demo_raw["intervention"]["start"] = "April 2024"
+    demo_raw["intervention"]["components"][0]["type"] = "cctv"
+    p = _write(tmp_path, demo_raw)
+    with pytest.raises(ConfigError) as ei:
+        load_config(p)
+    msg = str(ei.value)
+    assert "intervention.start" in msg and "YYYY-MM" in msg
+    assert "intervention.components.0.type" in msg and "lighting" in msg
+    assert "2 problem(s)" in msg
+
+
+def test_end_before_start(tmp_path, demo_raw):
+    demo_raw["intervention"]["end"] = "2023-01"
+    with pytest.raises(ConfigError, match="before its start"):
+        load_config(_write(tmp_path, demo_raw))
+
+
+def test_treated_needs_exactly_one_of_codes_or_polygon(tmp_path, demo_raw):
+    demo_raw["treated"] = {"codes": ["A"], "polygon": "x.geojson"}
+    with pytest.raises(ConfigError, match="exactly one of 'codes'"):
+        load_config(_write(tmp_path, demo_raw))
+
+
+def test_treated_also_comparison(tmp_path, demo_raw):
+    demo_raw["comparison"] = ["DEMO01", "DEMO02"]
+    with pytest.raises(ConfigError, match="both as treated and as comparison"):
+        load_config(_write(tmp_path, demo_raw))
+
+
+def test_slug_rules(tmp_path, demo_raw):
+    demo_raw["slug"] = "My Pilot"
+    with pytest.raises(ConfigError, match="slug"):
+        load_config(_write(tmp_path, demo_raw))
+
+
+def test_outcome_source_consistency(tmp_path, demo_raw):
+    demo_raw["data"]["source"] = "mps_vawg"
+    with pytest.raises(ConfigError, match="needs categories"):
+        load_config(_write(tmp_path, demo_raw))
+
+
+def test_missing_file_and_bad_yaml(tmp_path):
+    with pytest.raises(ConfigError, match="no such config file"):
+        load_config(tmp_path / "nope.yml")
+    bad = tmp_path / "bad.yml"
+    bad.write_text("name: [unclosed\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(bad)
+    lst = tmp_path / "list.yml"
+    lst.write_text("- a\n- b\n")
+    with pytest.raises(PilotEvalError, match="mapping"):
+        load_config(lst)
+
+
+def test_config_file_not_modified(tmp_path, demo_raw):
+    p = _write(tmp_path, demo_raw)
+    before = p.read_bytes()
+    load_config(p)
+    assert p.read_bytes() == before
+
+
+def test_config_is_frozen():
+    cfg = load_config(DEMO)
+    with pytest.raises(pydantic.ValidationError):
+        cfg.slug = "other"  # type: ignore[misc]
