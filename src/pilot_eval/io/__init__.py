@@ -1,0 +1,1 @@
+"""Readers for the toolkit's input files (police.uk, boundaries, MPS tables...)."""
