@@ -1,0 +1,661 @@
+"""Tests and effect sizes for Poisson counts: E-test, log incidence-rate ratio, Poisson z, dispersion.
+
+Every function takes plain counts (crimes recorded in an area and period) and returns a frozen
+result with ``.tidy()`` and ``.summary()`` (except :func:`e_test`, which returns the p-value as a
+float, like ptools' ``e_test``).
+
+The small private helpers at the top (``_pair``, ``_fmt_p``, ...) are shared by the other
+crime-science estimator modules (wdd, wdq, power, survey, harm).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from statistics import NormalDist
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ..errors import DataValidationError, EstimationError
+from ..results import Estimate, Result, Role
+
+__all__ = [
+    "DispersionResult",
+    "LogIRRResult",
+    "PoissonZResult",
+    "dispersion_test",
+    "e_test",
+    "log_irr",
+    "poisson_z",
+]
+
+_STD_NORMAL = NormalDist()
+#: Smallest p-value put in an :class:`~pilot_eval.results.Estimate` (which refuses exactly 0).
+_P_FLOOR = float(np.finfo(float).tiny)
+
+
+# ---------------------------------------------------------------------------------------------
+# shared helpers (private; used by the sibling estimator modules)
+# ---------------------------------------------------------------------------------------------
+def _check_alpha(alpha: float, name: str = "alpha") -> float:
+    try:
+        a = float(alpha)
+    except (TypeError, ValueError):
+        raise DataValidationError(
+            f"{name} must be a number between 0 and 1, got {alpha!r}"
+        ) from None
+    if not (0.0 < a < 1.0):
+        raise DataValidationError(
+            f"{name} must be strictly between 0 and 1 (e.g. 0.05 for a 95 % interval), got {alpha!r}"
+        )
+    return a
+
+
+def _check_positive(value: float, name: str, *, allow_zero: bool = False) -> float:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise DataValidationError(f"{name} must be a number, got {value!r}") from None
+    if not math.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
+        need = "zero or more" if allow_zero else "greater than zero"
+        raise DataValidationError(f"{name} must be a finite number {need}, got {value!r}")
+    return v
+
+
+def _check_count(value: float, name: str) -> float:
+    """A count (crimes): finite and not negative. Non-integers are allowed (weighted counts)."""
+    return _check_positive(value, name, allow_zero=True)
+
+
+def _pair(x: Sequence[float], name: str) -> tuple[float, float]:
+    """Validate a (pre, post) pair of counts."""
+    if isinstance(x, (str, bytes)) or not hasattr(x, "__len__"):
+        raise DataValidationError(
+            f"{name} must be a (pre, post) pair of counts such as (20, 12), got {x!r}"
+        )
+    vals = list(np.asarray(x, dtype=object).ravel())
+    if len(vals) != 2:
+        raise DataValidationError(
+            f"{name} must hold exactly two counts, (pre, post), got {len(vals)} values: {x!r}"
+        )
+    return (_check_count(vals[0], f"{name}[0] (pre)"), _check_count(vals[1], f"{name}[1] (post)"))
+
+
+def _z_crit(alpha: float, *, two_sided: bool = True) -> float:
+    return _STD_NORMAL.inv_cdf(1.0 - (alpha / 2.0 if two_sided else alpha))
+
+
+def _p_two_sided(z: float) -> float:
+    if math.isnan(z):
+        return math.nan
+    return math.erfc(abs(z) / math.sqrt(2.0))
+
+
+def _p_for_estimate(p: float | None) -> float | None:
+    """A p-value fit for :class:`Estimate` (in (0, 1]): never exactly 0, None when undefined."""
+    if p is None or not math.isfinite(p):
+        return None
+    return min(1.0, max(float(p), _P_FLOOR))
+
+
+def _fmt_p(p: float) -> str:
+    """Plain-English p-value: never 'p = 0'."""
+    if p is None or not math.isfinite(p):
+        return "p not defined"
+    if p < 0.001:
+        return "p < 0.001"
+    return f"p = {p:.3f}"
+
+
+def _fmt_num(x: float, digits: int = 1) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "not defined"
+    if math.isinf(x):
+        return "unbounded" if x > 0 else "-unbounded"
+    return f"{x:,.{digits}f}"
+
+
+def _level_pct(alpha: float) -> str:
+    pct = 100.0 * (1.0 - alpha)
+    return f"{pct:.0f} %" if abs(pct - round(pct)) < 1e-9 else f"{pct:.1f} %"
+
+
+def _significance_sentence(p: float, alpha: float, no_change: str = "zero") -> str:
+    """Sentence for a summary whose first sentence already gave the interval.
+
+    Never calls a non-significant result 'no effect': it says the data cannot distinguish it
+    from no change, and that the interval includes the no-change value.
+    """
+    if math.isfinite(p) and p < alpha:
+        return f"This is unlikely to be chance alone ({_fmt_p(p)})."
+    return (
+        f"The data cannot distinguish this from no change ({_fmt_p(p)}): the "
+        f"{_level_pct(alpha)} interval includes {no_change}."
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# E-test
+# ---------------------------------------------------------------------------------------------
+#: Largest E-test grid (cells) evaluated; beyond this the normal approximation is as good.
+_E_TEST_MAX_CELLS = 25_000_000
+
+
+def _support(mu: float) -> tuple[int, int]:
+    """Integer range holding all but a negligible (< 1e-20) share of a Poisson(mu) in each tail.
+
+    12 standard deviations either side, plus 45 on the right for small means (for mu < 1 the
+    right tail beyond 45 is below 1e-56).
+    """
+    if mu <= 0:
+        return 0, 0
+    sd = math.sqrt(mu)
+    return max(int(mu - 12 * sd), 0), int(math.ceil(mu + 12 * sd)) + 45
+
+
+def e_test(k1: float, k2: float, n1: float = 1.0, n2: float = 1.0) -> float:
+    """Krishnamoorthy & Thomson (2004) E-test for the difference of two Poisson rates.
+
+    Tests the null hypothesis ``k1 / n1 == k2 / n2`` (equal rates) against the two-sided
+    alternative, as ptools' ``e_test(k1, k2, n1 = 1, n2 = 1)`` does with its default ``d = 0``.
+
+    Parameters
+    ----------
+    k1, k2
+        Observed counts (e.g. crimes this month, crimes in the same month last year).
+    n1, n2
+        Exposures dividing each count into a rate (months, area, population); default 1.
+
+    Returns
+    -------
+    float
+        The two-sided p-value.
+
+    Raises
+    ------
+    DataValidationError
+        If a count is negative or an exposure is not positive. (ptools returns -1 instead.)
+    EstimationError
+        If both counts are zero (the test is not defined), or the counts are so large that the
+        exact sum is not worth computing (use :func:`log_irr` or the WDD normal approximation).
+
+    Notes
+    -----
+    Estimand: the difference of the two Poisson rates, ``lambda1 - lambda2``; the test is of
+    ``lambda1 = lambda2``. Assumes each count is a Poisson draw (no overdispersion) and the two
+    are independent.
+
+    The statistic is the standardised difference with the pooled rate estimate,
+    ``T(x1, x2) = |x1/n1 - x2/n2| / sqrt((x1 + x2) / (n1 + n2))`` (ptools' form; proportional to
+    the pooled-variance z), and the p-value is the parametric-bootstrap probability
+    ``sum P(X1 = x1) P(X2 = x2) 1[T(x1, x2) >= T(k1, k2)]`` with ``X1 ~ Poisson(n1 lambda_hat)``,
+    ``X2 ~ Poisson(n2 lambda_hat)`` and ``lambda_hat = (k1 + k2) / (n1 + n2)`` (Krishnamoorthy &
+    Thomson 2004). The sum runs over every pair with at least ``1e-20`` probability in each tail.
+    Ties are counted as "at least as extreme" and ``T(0, 0)`` is 0, so equal counts give p = 1
+    (ptools leaves the (0, 0) cell out, giving a p-value just under 1 there).
+
+    ptools also offers a shifted null ``d``; it is not offered here because ptools' statistic
+    with ``d != 0`` mixes two variance estimates.
+
+    References
+    ----------
+    Krishnamoorthy, K., & Thomson, J. (2004). A more powerful test for comparing two Poisson
+    means. *Journal of Statistical Planning and Inference*, 119(1), 23-35.
+    Wheeler, A. P. ptools R package, ``e_test``.
+
+    Examples
+    --------
+    >>> round(e_test(6, 2), 4)  # second example in Krishnamoorthy & Thomson (2004)
+    0.1749
+    """
+    k1 = _check_count(k1, "k1")
+    k2 = _check_count(k2, "k2")
+    n1 = _check_positive(n1, "n1")
+    n2 = _check_positive(n2, "n2")
+    if k1 == 0 and k2 == 0:
+        raise EstimationError(
+            "The E-test is not defined when both counts are zero: there is nothing to compare."
+        )
+    lam = (k1 + k2) / (n1 + n2)
+    mu1, mu2 = n1 * lam, n2 * lam
+    t_obs = abs(k1 / n1 - k2 / n2) / math.sqrt(lam)
+    lo1, hi1 = _support(mu1)
+    lo2, hi2 = _support(mu2)
+    if (hi1 - lo1 + 1) * (hi2 - lo2 + 1) > _E_TEST_MAX_CELLS:
+        raise EstimationError(
+            f"The E-test sum over counts this large ({k1:g} and {k2:g}) is too big to compute "
+            "exactly. At these sizes the normal approximation is accurate: use log_irr() or "
+            "wdd(), or express the counts as rates per larger unit with n1 and n2."
+        )
+    x1 = np.arange(lo1, hi1 + 1, dtype=float)
+    x2 = np.arange(lo2, hi2 + 1, dtype=float)
+    p1 = stats.poisson.pmf(x1, mu1)
+    p2 = stats.poisson.pmf(x2, mu2)
+    pooled = (x1[:, None] + x2[None, :]) / (n1 + n2)
+    diff = np.abs(x1[:, None] / n1 - x2[None, :] / n2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.where(pooled > 0, diff / np.sqrt(pooled), 0.0)
+    extreme = (t >= t_obs * (1.0 - 1e-12) - 1e-12).astype(float)
+    p = float(np.einsum("i,ij,j->", p1, extreme, p2))
+    return min(max(p, 0.0), 1.0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Log incidence-rate ratio (Wilson 2022)
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class LogIRRResult(Result):
+    """Wilson's relative incidence-rate ratio for a pre/post, treated/control design."""
+
+    est: float
+    se: float
+    irr: float
+    ci_low: float
+    ci_high: float
+    p_value: float
+    z: float
+    alpha: float
+    dispersion: float = 1.0
+    continuity: float = 0.0
+    note: str = ""
+
+    @property
+    def level(self) -> float:
+        return 1.0 - self.alpha
+
+    @property
+    def pct_change(self) -> float:
+        """Relative change in the treated area's rate, in percent (negative = fall)."""
+        return 100.0 * (self.irr - 1.0)
+
+    def tidy(self) -> pd.DataFrame:
+        return pd.DataFrame(
+            [
+                {
+                    "term": "log_irr",
+                    "estimate": self.est,
+                    "std_error": self.se,
+                    "statistic": self.z,
+                    "p_value": self.p_value,
+                    "irr": self.irr,
+                    "ci_low": self.ci_low,
+                    "ci_high": self.ci_high,
+                    "scale": "ratio",
+                    "level": self.level,
+                }
+            ]
+        )
+
+    def summary(self) -> str:
+        ci = f"{self.ci_low:.2f} to {self.ci_high:.2f}"
+        direction = "fell" if self.irr < 1 else "rose" if self.irr > 1 else "did not change"
+        pct = abs(self.pct_change)
+        lines = [
+            f"Relative to the control area, crime in the treated area {direction}"
+            + (f" by {pct:.0f} %" if direction != "did not change" else "")
+            + f" (incidence-rate ratio {self.irr:.2f}, {_level_pct(self.alpha)} interval {ci}).",
+            _significance_sentence(self.p_value, self.alpha, "1 (no change)"),
+        ]
+        if self.dispersion != 1.0:
+            lines.append(
+                f"The interval was widened for overdispersion (dispersion {self.dispersion:.2f})."
+            )
+        if self.note:
+            lines.append(self.note)
+        return " ".join(lines)
+
+    def to_estimate(self, *, outcome: str, role: Role = "robustness") -> Estimate:
+        return Estimate(
+            outcome=outcome,
+            method="log_irr",
+            estimate=self.irr,
+            ci_low=self.ci_low,
+            ci_high=self.ci_high,
+            p_value=_p_for_estimate(self.p_value),
+            scale="ratio",
+            level=self.level,
+            role=role,
+            note=self.note,
+        )
+
+
+def log_irr(
+    control: Sequence[float],
+    treated: Sequence[float],
+    *,
+    alpha: float = 0.05,
+    dispersion: float = 1.0,
+    continuity: float = 0.0,
+) -> LogIRRResult:
+    """Wilson (2022) log relative incidence-rate ratio for pre/post counts.
+
+    Parameters
+    ----------
+    control, treated
+        ``(pre, post)`` crime counts for the control and the treated area.
+    alpha
+        Two-sided interval level ``1 - alpha`` (default 0.05: a 95 % interval).
+    dispersion
+        Quasi-Poisson dispersion ``phi`` (variance = ``phi`` x mean); the standard error is
+        multiplied by ``sqrt(phi)``. Use :func:`dispersion_test` to estimate it. Default 1
+        (Poisson).
+    continuity
+        Added to all four counts when any is zero (0.5 is the Haldane-Anscombe correction).
+        Default 0: zero counts raise an error instead.
+
+    Returns
+    -------
+    LogIRRResult
+        ``est`` (log ratio), ``se``, ``irr`` = exp(est), ``ci_low``/``ci_high`` on the ratio
+        scale, ``p_value`` (two-sided) and ``z``.
+
+    Raises
+    ------
+    EstimationError
+        If a count is zero and no continuity correction was asked for.
+
+    Notes
+    -----
+    Estimand: the ratio of the treated area's post/pre rate change to the control area's,
+    ``RIRR = (T1 / T0) / (C1 / C0)``; below 1 means crime fell more (or rose less) in the treated
+    area. Identifying assumption: parallel trends on the *ratio* scale (without the intervention
+    the treated area would have changed by the same percentage as the control). The standard
+    error ``sqrt(1/T0 + 1/T1 + 1/C0 + 1/C1)`` assumes the four counts are independent Poisson
+    draws (Wilson 2022); it equals the Wald standard error of the interaction in a Poisson GLM
+    with log link on the 2x2 table. Differing pre and post lengths cancel out of the ratio.
+
+    References
+    ----------
+    Wilson, D. B. (2022). The relative incident rate ratio effect size for count-based impact
+    evaluations: When an odds ratio is not an odds ratio. *Journal of Quantitative
+    Criminology*, 38, 323-341.
+    """
+    c0, c1 = _pair(control, "control")
+    t0, t1 = _pair(treated, "treated")
+    alpha = _check_alpha(alpha)
+    phi = _check_positive(dispersion, "dispersion")
+    cc = _check_count(continuity, "continuity")
+    note = ""
+    if min(c0, c1, t0, t1) == 0:
+        if cc == 0:
+            raise EstimationError(
+                "The log incidence-rate ratio needs every count above zero, but one of "
+                f"treated={treated!r}, control={control!r} is zero. Pass continuity=0.5 to add "
+                "half a crime to each count, or use e_test() / wdd(), which handle zeros."
+            )
+        c0, c1, t0, t1 = c0 + cc, c1 + cc, t0 + cc, t1 + cc
+        note = f"A zero count was present, so {cc:g} was added to each of the four counts."
+    est = math.log(t1 / t0) - math.log(c1 / c0)
+    se = math.sqrt(phi * (1 / t0 + 1 / t1 + 1 / c0 + 1 / c1))
+    z = est / se
+    zc = _z_crit(alpha)
+    return LogIRRResult(
+        est=est,
+        se=se,
+        irr=math.exp(est),
+        ci_low=math.exp(est - zc * se),
+        ci_high=math.exp(est + zc * se),
+        p_value=_p_two_sided(z),
+        z=z,
+        alpha=alpha,
+        dispersion=phi,
+        continuity=cc if note else 0.0,
+        note=note,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Poisson z (Wheeler)
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PoissonZResult(Result):
+    """Wheeler's square-root Poisson z-score for a change from a historical level."""
+
+    current: float
+    past: float
+    z: float
+    p_value: float
+    change: float
+    past_periods: float | None = None
+
+    def tidy(self) -> pd.DataFrame:
+        return pd.DataFrame(
+            [
+                {
+                    "term": "poisson_z",
+                    "estimate": self.change,
+                    "statistic": self.z,
+                    "p_value": self.p_value,
+                    "scale": "count",
+                }
+            ]
+        )
+
+    def summary(self) -> str:
+        word = "more" if self.change > 0 else "fewer"
+        head = (
+            f"{_fmt_num(self.current, 0)} crimes against a historical level of "
+            f"{_fmt_num(self.past, 1)}: {_fmt_num(abs(self.change), 1)} {word} "
+            f"(Poisson z = {self.z:.2f}, {_fmt_p(self.p_value)})."
+        )
+        if self.p_value < 0.05:
+            return head + " A change this large is unusual for Poisson noise alone."
+        return head + " The data cannot distinguish this from ordinary month-to-month variation."
+
+
+def poisson_z(current: float, past: float, *, past_periods: float | None = None) -> PoissonZResult:
+    """Wheeler's Poisson z-score for a change in counts: ``2 * (sqrt(current) - sqrt(past))``.
+
+    Parameters
+    ----------
+    current
+        The count now (e.g. robberies this month).
+    past
+        The historical level it is compared with, usually an average over many past periods.
+    past_periods
+        If given, ``past`` is treated as an average of this many periods, so its own noise is
+        added: ``z = 2 (sqrt(current) - sqrt(past)) / sqrt(1 + 1 / past_periods)``. Default
+        None: ``past`` is taken as known, as in Wheeler's formula. With a single past period
+        (``past_periods=1``), :func:`e_test` is the better test.
+
+    Returns
+    -------
+    PoissonZResult
+        ``z``, its two-sided normal ``p_value`` and the raw ``change``.
+
+    Notes
+    -----
+    Estimand: the change in the Poisson mean from the historical level. The square root is the
+    variance-stabilising transform of a Poisson count (``Var(2 sqrt(X)) ~ 1``), so ``z`` is
+    approximately standard normal under no change when the historical level is known. Wheeler
+    suggests flagging ``|z| >= 3`` when many series are monitored. This is not a ptools
+    function: ptools' comparable test is :func:`e_test`.
+
+    References
+    ----------
+    Wheeler, A. P. (2018, April 29). Testing changes in short run crime patterns: the Poisson
+    e-test [blog post], which restates the Poisson z-score from his earlier posts.
+    """
+    cur = _check_count(current, "current")
+    pst = _check_count(past, "past")
+    scale = 1.0
+    if past_periods is not None:
+        n = _check_positive(past_periods, "past_periods")
+        scale = math.sqrt(1.0 + 1.0 / n)
+    z = 2.0 * (math.sqrt(cur) - math.sqrt(pst)) / scale
+    return PoissonZResult(
+        current=cur,
+        past=pst,
+        z=z,
+        p_value=_p_two_sided(z),
+        change=cur - pst,
+        past_periods=None if past_periods is None else float(past_periods),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Overdispersion
+# ---------------------------------------------------------------------------------------------
+DispersionAlternative = Literal["nb2", "nb1"]
+
+
+@dataclass(frozen=True)
+class DispersionResult(Result):
+    """Pearson dispersion and the Cameron-Trivedi (1990) overdispersion test for a Poisson fit."""
+
+    n: int
+    df: int
+    pearson_chi2: float
+    dispersion: float
+    pearson_p_value: float
+    ct_alpha: float
+    ct_se: float
+    ct_z: float
+    ct_p_value: float
+    alternative: str
+    alpha: float
+    overdispersed: bool
+
+    @property
+    def se_inflation(self) -> float:
+        """Factor to multiply Poisson standard errors by: ``sqrt(max(1, dispersion))``."""
+        return math.sqrt(max(1.0, self.dispersion))
+
+    def tidy(self) -> pd.DataFrame:
+        return pd.DataFrame(
+            [
+                {
+                    "term": "pearson_dispersion",
+                    "estimate": self.dispersion,
+                    "statistic": self.pearson_chi2,
+                    "df": self.df,
+                    "p_value": self.pearson_p_value,
+                },
+                {
+                    "term": f"cameron_trivedi_{self.alternative}",
+                    "estimate": self.ct_alpha,
+                    "std_error": self.ct_se,
+                    "statistic": self.ct_z,
+                    "df": np.nan,
+                    "p_value": self.ct_p_value,
+                },
+            ]
+        )
+
+    def summary(self) -> str:
+        head = (
+            f"Pearson dispersion {self.dispersion:.2f} on {self.df} degrees of freedom "
+            f"(1 = Poisson); Cameron-Trivedi test {_fmt_p(self.ct_p_value)}."
+        )
+        if self.overdispersed:
+            return (
+                head + " The counts vary more than a Poisson model allows, so Poisson-based "
+                f"intervals are too narrow; widening standard errors by {self.se_inflation:.2f}x "
+                "(the square root of the dispersion) is advised."
+            )
+        return (
+            head + " The data do not show more variation than a Poisson model allows, so "
+            "Poisson-based intervals are used as they are."
+        )
+
+
+def dispersion_test(
+    counts: Sequence[float] | np.ndarray | pd.Series,
+    fitted: Sequence[float] | np.ndarray | pd.Series,
+    *,
+    n_params: int = 1,
+    alternative: DispersionAlternative = "nb2",
+    alpha: float = 0.05,
+) -> DispersionResult:
+    """Check a Poisson fit for overdispersion: Pearson chi2/df and Cameron-Trivedi (1990).
+
+    Parameters
+    ----------
+    counts
+        Observed counts ``y_i``.
+    fitted
+        Fitted Poisson means ``mu_i`` from the model being checked (all positive).
+    n_params
+        Number of parameters estimated to get ``fitted``; the Pearson degrees of freedom are
+        ``n - n_params``. Default 1 (a single mean).
+    alternative
+        ``"nb2"`` (default): variance ``mu + a mu^2`` (negative binomial 2); ``"nb1"``: variance
+        ``(1 + a) mu``.
+    alpha
+        Level of the one-sided test used for the ``overdispersed`` flag.
+
+    Returns
+    -------
+    DispersionResult
+        ``dispersion`` (Pearson chi2 / df), its upper-tail chi2 ``pearson_p_value``, the
+        auxiliary-regression estimate ``ct_alpha`` with ``ct_z`` and one-sided ``ct_p_value``,
+        and ``overdispersed`` (``ct_p_value < alpha``). ``se_inflation`` gives the factor to
+        widen Poisson standard errors by.
+
+    Notes
+    -----
+    Estimand: the overdispersion parameter ``a`` in ``Var(y) = mu + a g(mu)`` with
+    ``g(mu) = mu^2`` (NB2) or ``g(mu) = mu`` (NB1); the null is ``a = 0`` (equidispersion).
+    Cameron & Trivedi (1990) regress ``((y - mu)^2 - y) / mu`` on ``g(mu) / mu`` without an
+    intercept by OLS and use the t-statistic of the slope, asymptotically standard normal under
+    the null. The test treats ``fitted`` as known, which is accurate when the model has few
+    parameters relative to ``n``. The Pearson ratio is the usual quasi-Poisson estimate of
+    ``phi`` in ``Var(y) = phi mu``.
+
+    References
+    ----------
+    Cameron, A. C., & Trivedi, P. K. (1990). Regression-based tests for overdispersion in the
+    Poisson model. *Journal of Econometrics*, 46(3), 347-364.
+    """
+    y = np.asarray(counts, dtype=float).ravel()
+    mu = np.asarray(fitted, dtype=float).ravel()
+    if y.shape != mu.shape:
+        raise DataValidationError(
+            f"counts and fitted must have the same length, got {y.size} and {mu.size}"
+        )
+    if alternative not in ("nb2", "nb1"):
+        raise DataValidationError(f"alternative must be 'nb2' or 'nb1', not {alternative!r}")
+    alpha = _check_alpha(alpha)
+    if not np.all(np.isfinite(y)) or np.any(y < 0):
+        raise DataValidationError("counts must be finite and not negative")
+    if not np.all(np.isfinite(mu)) or np.any(mu <= 0):
+        raise DataValidationError(
+            "fitted means must be finite and above zero (a Poisson mean of 0 cannot be checked)"
+        )
+    n = int(y.size)
+    df = n - int(n_params)
+    if df < 1 or n < 3:
+        raise EstimationError(
+            f"Too few observations ({n}) for {n_params} fitted parameter(s) to check dispersion."
+        )
+    resid2 = (y - mu) ** 2
+    chi2 = float(np.sum(resid2 / mu))
+    phi = chi2 / df
+    p_pearson = float(stats.chi2.sf(chi2, df))
+    zdep = (resid2 - y) / mu
+    x = mu if alternative == "nb2" else np.ones_like(mu)
+    sxx = float(np.dot(x, x))
+    a_hat = float(np.dot(x, zdep)) / sxx
+    resid = zdep - a_hat * x
+    s2 = float(np.dot(resid, resid)) / (n - 1)
+    se = math.sqrt(s2 / sxx) if s2 > 0 else math.nan
+    z = a_hat / se if se and math.isfinite(se) else math.nan
+    p_ct = float(stats.norm.sf(z)) if math.isfinite(z) else math.nan
+    return DispersionResult(
+        n=n,
+        df=df,
+        pearson_chi2=chi2,
+        dispersion=phi,
+        pearson_p_value=p_pearson,
+        ct_alpha=a_hat,
+        ct_se=se,
+        ct_z=z,
+        ct_p_value=p_ct,
+        alternative=alternative,
+        alpha=alpha,
+        overdispersed=bool(math.isfinite(p_ct) and p_ct < alpha),
+    )
