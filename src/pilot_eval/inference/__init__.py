@@ -1,0 +1,86 @@
+"""Inference that holds when a pilot treats one area (or a few).
+
+- :func:`placebo_in_space` — the treated area's rank among every area treated as a placebo
+  (studentised DiD log ratio; floor ``1/N``).
+- :func:`conformal_inference` — conformal inference over time (Chernozhukov, Wüthrich & Zhu
+  2021): p-values for a multiplicative null and a confidence set for the rate ratio (floor
+  ``1/T``).
+- :func:`conley_taber_interval`, :func:`size_adjusted_interval` — intervals from the
+  comparison areas' placebo estimates, labelled with their real level.
+- :func:`check_cluster_inference` — refuses cluster-robust / wild-bootstrap inference with
+  fewer than 10 treated clusters.
+- :mod:`~pilot_eval.inference.wording` — plain-English numbers that never overstate.
+
+See ``../shared/methods/one-treated-area.md`` for why.
+"""
+
+from __future__ import annotations
+
+from .conformal import (
+    ConformalArrays,
+    ConformalResult,
+    PoissonTwfeFit,
+    conformal_arrays,
+    conformal_inference,
+    fit_poisson_twfe,
+)
+from .guards import MIN_TREATED_CLUSTERS, check_cluster_inference
+from .intervals import (
+    IntervalArrays,
+    PlaceboInterval,
+    closest_achievable_level,
+    conley_taber_interval,
+    placebo_interval_arrays,
+    size_adjusted_interval,
+)
+from .placebo import (
+    PanelArrays,
+    PlaceboArrays,
+    PlaceboResult,
+    did_log_ratio,
+    panel_arrays,
+    placebo_arrays,
+    placebo_in_space,
+    pre_period_dispersion,
+)
+from .wording import (
+    describe_interval,
+    describe_rank,
+    describe_ratio,
+    describe_significance,
+    format_level,
+    format_p,
+    headline_sentence,
+)
+
+__all__ = [
+    "MIN_TREATED_CLUSTERS",
+    "ConformalArrays",
+    "ConformalResult",
+    "IntervalArrays",
+    "PanelArrays",
+    "PlaceboArrays",
+    "PlaceboInterval",
+    "PlaceboResult",
+    "PoissonTwfeFit",
+    "check_cluster_inference",
+    "closest_achievable_level",
+    "conformal_arrays",
+    "conformal_inference",
+    "conley_taber_interval",
+    "describe_interval",
+    "describe_rank",
+    "describe_ratio",
+    "describe_significance",
+    "did_log_ratio",
+    "fit_poisson_twfe",
+    "format_level",
+    "format_p",
+    "headline_sentence",
+    "panel_arrays",
+    "placebo_arrays",
+    "placebo_in_space",
+    "placebo_interval_arrays",
+    "pre_period_dispersion",
+    "size_adjusted_interval",
+]

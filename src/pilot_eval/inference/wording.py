@@ -1,0 +1,381 @@
+"""Plain-English phrasing of p-values, intervals and ratios, for summaries and the report.
+
+The rules these helpers enforce (``../shared/methods/one-treated-area.md``):
+
+- never "p = 0": a permutation p-value is at least the design's smallest possible value, and
+  p-values are rounded *up* (a rounded p-value never looks more convincing than it is);
+- never "significant at 5 %" when the design's smallest possible p-value is above 0.05
+  (1/17 = 0.059 for 17 wards with one treated);
+- never call an interval 95 % when it is not: a level is shown rounded *down* to a whole
+  percentage ("88 % interval" for 1 − 2/17 = 0.882), and interval ends are rounded outwards;
+- never call a non-significant result "no effect": say what the design could have detected
+  (its minimum detectable effect) instead, when it is known.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+from ..errors import EstimationError
+from .guards import check_option
+
+__all__ = [
+    "describe_interval",
+    "describe_rank",
+    "describe_ratio",
+    "describe_significance",
+    "format_level",
+    "format_p",
+    "format_ratio",
+    "headline_sentence",
+    "ordinal",
+]
+
+Direction = Literal["decrease", "increase"]
+
+
+def _is_missing(x: float | None) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x))
+
+
+def _round_sig_up(x: float, sig: int = 2) -> tuple[float, int]:
+    """Round a positive number *up* to ``sig`` significant digits; return it and its decimals."""
+    decimals = max(0, sig - 1 - math.floor(math.log10(x)))
+    factor = 10.0**decimals
+    return math.ceil(x * factor - 1e-9) / factor, decimals
+
+
+def format_p(p: float | None, *, min_p: float | None = None) -> str:
+    """A p-value for readers: ``"p = 0.059"``, ``"p < 0.001"``, never ``"p = 0"``.
+
+    Parameters
+    ----------
+    p
+        The p-value, in (0, 1]. ``None``/NaN gives ``"p-value not available"``.
+    min_p
+        The design's smallest attainable p-value (1/N for placebo-in-space with N areas, 1/T
+        for conformal inference with T months), checked against ``p``.
+
+    Raises
+    ------
+    EstimationError
+        If ``p`` is 0, negative, above 1, or below ``min_p``: such a value is a bug upstream
+        (e.g. a peer's convention that leaves the treated unit out of its reference set).
+
+    Notes
+    -----
+    Two significant digits, rounded up (0.0588 → "0.059", 0.0504 → "0.051"), so the text
+    never looks more convincing than the number.
+    """
+    if _is_missing(p):
+        return "p-value not available"
+    assert p is not None
+    if not 0.0 < p <= 1.0:
+        raise EstimationError(
+            f"A p-value of {p!r} cannot be reported: permutation p-values lie in (0, 1] and are "
+            "at least 1/(number of assignments). Check that the treated area is counted in its "
+            "own reference set."
+        )
+    if min_p is not None and p < min_p * (1 - 1e-9):
+        raise EstimationError(
+            f"p = {p:.4g} is below the design's smallest possible p-value {min_p:.4g}; "
+            "the p-value or min_p is wrong."
+        )
+    if p < 0.001:
+        return "p < 0.001"
+    value, decimals = _round_sig_up(p)
+    return "p = 1" if value >= 1 else f"p = {value:.{decimals}f}"
+
+
+def format_level(level: float) -> str:
+    """An interval's real coverage level, rounded *down* to a whole percentage: ``"88 %"``.
+
+    ``0.882`` (a min–max placebo interval with 17 areas) gives ``"88 %"``; ``0.958`` gives
+    ``"95 %"``, which is true (the interval covers at least 95 % of the time); nothing below
+    0.95 is ever shown as "95 %".
+    """
+    if _is_missing(level) or not 0.0 < level < 1.0:
+        raise EstimationError(f"an interval's level must be in (0, 1), got {level!r}")
+    return f"{math.floor(level * 100 + 1e-9):d} %"
+
+
+def format_ratio(x: float, *, rounding: Literal["nearest", "down", "up"] = "nearest") -> str:
+    """A rate ratio with two decimals (``0.79``), optionally rounded down or up."""
+    check_option("rounding", rounding, ("nearest", "down", "up"))
+    if math.isinf(x):
+        return "∞" if x > 0 else "−∞"
+    if rounding == "down":
+        x = math.floor(x * 100 + 1e-9) / 100
+    elif rounding == "up":
+        x = math.ceil(x * 100 - 1e-9) / 100
+    return f"{x:.2f}"
+
+
+def _change_words(irr: float, *, noun: str, rounding: str = "nearest") -> str:
+    """``0.79`` → ``"21 % fewer recorded offences"``; ``2.5`` → ``"2.5 times as many ..."``."""
+    if irr >= 2:
+        return f"{irr:.1f} times as many {noun}"
+    pct = abs(1.0 - irr) * 100
+    if rounding == "down":
+        pct_i = math.floor(pct + 1e-9)
+    elif rounding == "up":
+        pct_i = math.ceil(pct - 1e-9)
+    else:
+        pct_i = round(pct)
+    if pct_i == 0:
+        return f"about as many {noun}"
+    return f"{pct_i} % {'fewer' if irr < 1 else 'more'} {noun}"
+
+
+def _end_words(r: float) -> str:
+    """An interval end (already rounded to 2 decimals) as a change: ``0.61`` → ``"39 % fewer"``."""
+    if r >= 2:
+        return f"{r:.1f} times as many"
+    pct = round(abs(1.0 - r) * 100)
+    if pct == 0:
+        return "no change"
+    return f"{pct} % {'fewer' if r < 1 else 'more'}"
+
+
+def describe_ratio(
+    irr: float,
+    *,
+    noun: str = "recorded offences",
+    reference: str = "the comparison areas' trend",
+) -> str:
+    """An incidence-rate ratio in plain words.
+
+    ``describe_ratio(0.79)`` →
+    ``"21 % fewer recorded offences than the comparison areas' trend predicts"``.
+
+    Parameters
+    ----------
+    irr
+        The ratio of the pilot area's post-period count to what the comparison predicts
+        (1 = no change).
+    noun
+        What is counted, plural.
+    reference
+        What the prediction comes from.
+    """
+    if _is_missing(irr) or not math.isfinite(irr) or irr <= 0:
+        raise EstimationError(f"a rate ratio must be a positive finite number, got {irr!r}")
+    words = _change_words(irr, noun=noun)
+    joiner = "as" if words.startswith(("about as many", f"{irr:.1f} times")) else "than"
+    return f"{words} {joiner} {reference} predicts"
+
+
+def describe_interval(
+    low: float,
+    high: float,
+    level: float,
+    *,
+    scale: Literal["ratio", "count"] = "ratio",
+    unit: str = "crimes",
+) -> str:
+    """An interval labelled with its real level, ends rounded outwards.
+
+    ``describe_interval(0.613, 1.118, 0.882)`` →
+    ``"88 % interval 0.61 to 1.12, that is from 39 % fewer to 12 % more"``.
+
+    An interval that is unbounded on one side says so ("from 0.61 upwards, with no upper
+    limit"); one unbounded on both sides says the data cannot pin the change down.
+
+    Parameters
+    ----------
+    low, high
+        The interval's ends (for ``scale="ratio"``, 0 or NaN means no lower limit and ``inf``
+        or NaN no upper limit).
+    level
+        Its real coverage level, in (0, 1).
+    scale
+        ``"ratio"`` (rate ratio, 1 = no change) or ``"count"`` (crimes).
+    unit
+        The unit of a count-scale interval.
+    """
+    check_option("scale", scale, ("ratio", "count"))
+    lab = f"{format_level(level)} interval"
+    if scale == "count":
+        lo_txt = "no lower limit" if _is_missing(low) or math.isinf(low) else f"{low:,.1f}"
+        hi_txt = "no upper limit" if _is_missing(high) or math.isinf(high) else f"{high:,.1f}"
+        return f"{lab} {lo_txt} to {hi_txt} {unit}"
+    no_low = _is_missing(low) or low <= 0
+    no_high = _is_missing(high) or math.isinf(high)
+    if no_low and no_high:
+        return f"{lab}: unbounded (the data cannot pin the change down at this level)"
+    if no_high:
+        lo = format_ratio(low, rounding="down")
+        return f"{lab} from {lo} upwards, with no upper limit"
+    if no_low:
+        hi = format_ratio(high, rounding="up")
+        return f"{lab} up to {hi}, with no lower limit"
+    lo_r = math.floor(low * 100 + 1e-9) / 100
+    hi_r = math.ceil(high * 100 - 1e-9) / 100
+    return f"{lab} {lo_r:.2f} to {hi_r:.2f}, that is from {_end_words(lo_r)} to {_end_words(hi_r)}"
+
+
+def ordinal(n: int) -> str:
+    """``1`` → ``"1st"``, ``2`` → ``"2nd"``, ``11`` → ``"11th"``."""
+    if 10 <= n % 100 <= 20:
+        suffix = "th"
+    else:
+        suffix = {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def describe_rank(
+    rank: int,
+    n: int,
+    *,
+    direction: Direction | None = "decrease",
+    unit: str = "areas",
+) -> str:
+    """The treated area's place among all placebo assignments.
+
+    ``describe_rank(1, 17)`` → ``"the largest fall of all 17 areas"``;
+    ``describe_rank(3, 17)`` → ``"the 3rd-largest fall of the 17 areas"``.
+    """
+    if direction is not None:
+        check_option("direction", direction, ("decrease", "increase"))
+    what = {"decrease": "fall", "increase": "rise", None: "change"}[direction]
+    if not 1 <= rank <= n:
+        raise EstimationError(f"rank must be between 1 and {n}, got {rank}")
+    if rank == 1:
+        return f"the largest {what} of all {n:,} {unit}"
+    return f"the {ordinal(rank)}-largest {what} of the {n:,} {unit}"
+
+
+def _alpha_text(alpha: float) -> str:
+    return f"{alpha * 100:g} %"
+
+
+def _mde_text(mde: float) -> str:
+    if mde < 1:
+        return f"a fall of {math.ceil((1 - mde) * 100 - 1e-9)} % or more"
+    return f"a rise of {math.ceil((mde - 1) * 100 - 1e-9)} % or more"
+
+
+def describe_significance(
+    p: float,
+    *,
+    min_p: float,
+    alpha: float = 0.05,
+    mde: float | None = None,
+    n_reference: int | None = None,
+) -> str:
+    """What a p-value does and does not show, in one or two sentences.
+
+    Never says "significant at 5 %" when the design cannot reach 5 % (``min_p > alpha``);
+    never says "no effect" for a non-significant result (it gives the minimum detectable
+    effect instead when ``mde`` is supplied).
+
+    Parameters
+    ----------
+    p
+        The p-value.
+    min_p
+        The design's smallest attainable p-value.
+    alpha
+        The conventional threshold (0.05).
+    mde
+        The design's minimum detectable effect as a rate ratio (0.65 = a 35 % fall), if known.
+    n_reference
+        Size of the reference set (number of areas or assignments), for the floor's wording.
+    """
+    out: list[str] = []
+    if min_p > alpha:
+        out.append(
+            f"No result from this design can reach the {_alpha_text(alpha)} level: "
+            + (f"with {n_reference:,} areas " if n_reference else "")
+            + f"the smallest possible p-value is {format_p(min_p).removeprefix('p = ')}."
+        )
+    elif p <= alpha:
+        out.append(f"This is statistically significant at the {_alpha_text(alpha)} level.")
+    if min_p > alpha and p <= min_p * (1 + 1e-9):
+        out.append(
+            "The pilot area's result is the most extreme possible, as strong as evidence from "
+            "this design can be."
+        )
+    elif p > alpha:
+        out.append("This is not clear evidence of a change, and it does not rule out a real one")
+        if mde is not None:
+            out[-1] += f": the design could only reliably detect {_mde_text(mde)}"
+        out[-1] += "."
+    return " ".join(out)
+
+
+def headline_sentence(
+    *,
+    irr: float,
+    p: float,
+    min_p: float,
+    direction: Direction | None = "decrease",
+    rank: int | None = None,
+    n_reference: int | None = None,
+    low: float | None = None,
+    high: float | None = None,
+    level: float | None = None,
+    mde: float | None = None,
+    alpha: float = 0.05,
+    area: str = "The pilot area",
+    noun: str = "recorded offences",
+    reference: str = "the comparison areas' trend",
+) -> str:
+    """The report's headline: MDE first, then the change, its interval, rank and p-value.
+
+    Example (17 wards, one treated)::
+
+        This design could reliably detect a fall of 35 % or more. Belvedere had 21 % fewer
+        recorded offences than the other wards' trend predicts (95 % interval 0.61 to 1.12,
+        that is from 39 % fewer to 12 % more). That was the 2nd-largest fall of the 17 areas
+        (one-sided test for a fall: p = 0.12). No result from this design can reach the 5 %
+        level: with 17 areas the smallest possible p-value is 0.059. This is not clear
+        evidence of a change, and it does not rule out a real one.
+
+    Parameters
+    ----------
+    irr
+        The point estimate as a rate ratio.
+    p
+        The p-value (one-sided in ``direction``, or two-sided when ``direction`` is None).
+    min_p
+        The design's smallest attainable p-value.
+    direction
+        The direction of the one-sided test, or None for a two-sided p-value.
+    rank, n_reference
+        The treated area's rank among the ``n_reference`` placebo assignments, if any.
+    low, high, level
+        An interval valid with one treated area and its real level, if any.
+    mde
+        Minimum detectable effect as a rate ratio, stated first when given.
+    alpha
+        Conventional threshold.
+    area, noun, reference
+        Words for the treated area, what is counted and the comparison.
+    """
+    if direction is not None:
+        check_option("direction", direction, ("decrease", "increase"))
+    parts: list[str] = []
+    if mde is not None:
+        parts.append(f"This design could reliably detect {_mde_text(mde)}.")
+    change = f"{area} had {describe_ratio(irr, noun=noun, reference=reference)}"
+    if level is not None and low is not None and high is not None:
+        change += f" ({describe_interval(low, high, level)})"
+    parts.append(change + ".")
+    test = (
+        f"one-sided test for a {'fall' if direction == 'decrease' else 'rise'}"
+        if direction is not None
+        else "two-sided test"
+    )
+    if rank is not None and n_reference is not None:
+        parts.append(
+            f"That was {describe_rank(rank, n_reference, direction=direction)} "
+            f"({test}: {format_p(p, min_p=min_p)})."
+        )
+    else:
+        parts.append(f"{test.capitalize()}: {format_p(p, min_p=min_p)}.")
+    sig = describe_significance(p, min_p=min_p, alpha=alpha, n_reference=n_reference)
+    if sig:
+        parts.append(sig)
+    return " ".join(parts)
