@@ -6,6 +6,11 @@ VENV        := .venv
 PY          := $(VENV)/bin/python
 BIN         := $(VENV)/bin
 STAMP       := $(VENV)/.pilot-eval-installed
+# One BLAS thread: the models here are small, and threads fight on a 2-core machine
+# (a DiD test file took 60-108 s multi-threaded under load, 13 s single-threaded).
+export OPENBLAS_NUM_THREADS ?= 1
+export OMP_NUM_THREADS ?= 1
+export MKL_NUM_THREADS ?= 1
 DEMO_STAMP  := data/demo/truth.json
 
 .PHONY: setup report demo-data test lint format golden benchmarks clean

@@ -1,13 +1,14 @@
 # ruff: noqa: F401  (this module only re-exports)
 """Estimators: pure functions returning frozen results with ``.tidy()`` and ``.summary()``.
 
-Crime-science estimators (WDD family, rate tests, WDQ, power, survey DiD, harm and cost) are
-re-exported below. Other estimator modules (did, its, synth, selection) are added by others:
-append their imports to the list below, one import line per module.
+One estimator family per module: crime-science estimators (WDD family, rate tests, WDQ,
+power, survey DiD, harm and cost) and quasi-experimental designs on counts (panel DiD and
+event study, interrupted time series, synthetic control, comparison-area selection).
 """
 
 from __future__ import annotations
 
+from .did import DidResult, EventStudyResult, event_study, poisson_did
 from .harm import (
     CostPerCrimeResult,
     cost_per_crime_prevented,
@@ -16,6 +17,7 @@ from .harm import (
     load_unit_costs,
     police_uk_unit_cost,
 )
+from .its import ItsResult, interrupted_time_series
 from .power import (
     MDELogIRRResult,
     MDEProportionResult,
@@ -33,7 +35,9 @@ from .rates import (
     log_irr,
     poisson_z,
 )
+from .selection import SelectionResult, rank_comparison_areas
 from .survey import SurveyDiDResult, survey_did
+from .synth import SynthResult, simplex_weights, synthetic_control
 from .wdd import (
     RunningWDDResult,
     WDDHarmResult,
@@ -44,5 +48,3 @@ from .wdd import (
     wdd_scaled,
 )
 from .wdq import WDQResult, wdq
-
-# Other estimator modules (did, its, synth, selection) are added here by others.
