@@ -5,16 +5,12 @@ Charts show aggregated monthly counts only (never incident-level data).
 
 from __future__ import annotations
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")  # no screen on servers; the notebook displays the returned Figure
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from .columns import AREA, COUNT, GROUP, MONTH, OUTCOME  # noqa: E402
+from .columns import AREA, COUNT, GROUP, MONTH, OUTCOME
 
 TREATED_COLOUR = "#b2182b"
 COMPARISON_COLOUR = "#2166ac"
@@ -82,7 +78,9 @@ def monthly_chart(
         ax.set_ylabel(f"{outcome} per month")
         ax.set_ylim(bottom=0)
         ax.set_title(title or outcome)
-        ax.legend(loc="upper left", fontsize=8, frameon=False)
+        ax.legend(
+            loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2, fontsize=8, frameon=False
+        )
         fig.autofmt_xdate()
         fig.tight_layout()
     plt.close(fig)
@@ -93,14 +91,20 @@ def placebo_chart(
     placebo: pd.DataFrame,
     *,
     value: str = "ratio",
+    order: str = "rank",
     is_treated: str = "is_treated",
     label: str = AREA,
     title: str = "",
 ) -> Figure:
-    """Every area's placebo estimate, sorted, with the pilot area highlighted."""
-    df = placebo.sort_values(value).reset_index(drop=True)
+    """Every area's placebo estimate in rank order, with the pilot area highlighted.
+
+    Rows are ordered by ``order`` (the placebo rank, 1 = most unusual fall, at the bottom);
+    the x axis shows each area's ratio. Ranks allow for each area's own noise, so a small
+    area can show a bigger ratio yet rank lower.
+    """
+    df = placebo.sort_values(order, ascending=True).reset_index(drop=True)
     colours = np.where(df[is_treated].to_numpy(bool), TREATED_COLOUR, "0.6")
-    fig, ax = plt.subplots(figsize=(9, max(3.0, 0.22 * len(df) + 1)))
+    fig, ax = plt.subplots(figsize=(9, max(3.0, 0.22 * len(df) + 1.2)))
     with plt.rc_context(PLOT_STYLE):
         ax.scatter(df[value], np.arange(len(df)), c=colours, zorder=3)
         ax.axvline(1.0, color="0.3", linewidth=1)
@@ -109,8 +113,13 @@ def placebo_chart(
         else:
             ax.set_yticks([])
         ax.set_xscale("log")
+        ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.xaxis.set_minor_formatter(plt.FuncFormatter(lambda v, _: f"{v:g}"))
         ax.set_xlabel("Change relative to the other areas (ratio; 1 = no change, log scale)")
-        ax.set_title(title or "Pilot area (red) among every area treated as a placebo")
+        ax.set_ylabel("Rank (most unusual fall at the bottom)")
+        ax.set_title(
+            title or "Pilot area (red) among every area treated as a placebo, in rank order"
+        )
         fig.tight_layout()
     plt.close(fig)
     return fig
@@ -142,9 +151,11 @@ def event_study_chart(
             capsize=2,
         )
         ax.set_yscale("log")
+        ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.yaxis.set_minor_formatter(plt.FuncFormatter(lambda v, _: f"{v:g}"))
         ax.set_xlabel("Months relative to the start of the intervention")
         ax.set_ylabel("Ratio to comparison trend")
-        ax.set_title(title or "Before and after the start, month by month")
+        ax.set_title(title or "Before and after the start: ratio to the comparison areas' trend")
         fig.tight_layout()
     plt.close(fig)
     return fig
@@ -189,7 +200,9 @@ def counterfactual_chart(
                 label="Range of the expectation",
             )
         ax.set_ylim(bottom=0)
-        ax.legend(loc="upper left", fontsize=8, frameon=False)
+        ax.legend(
+            loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=3, fontsize=8, frameon=False
+        )
         ax.set_title(title)
         fig.autofmt_xdate()
         fig.tight_layout()

@@ -85,7 +85,7 @@ def pilot_map(
         aliases += [c.replace("_", " ").capitalize() for c in count_cols]
 
     minx, miny, maxx, maxy = shown.total_bounds
-    fmap = folium.Map(tiles="cartodbpositron", control_scale=True, zoom_control=True)
+    fmap = folium.Map(tiles="OpenStreetMap", control_scale=True, zoom_control=True)
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
     # Comparison first so the treated area and buffer draw on top.
     for group in ("comparison", "buffer", "treated"):

@@ -46,7 +46,7 @@ def suppress_small_counts(
     for col in columns:
         values = pd.to_numeric(out[col], errors="raise")
         small = (values > 0) & (values < threshold)
-        text = values.round().astype("Int64").astype(str)
+        text = values.round().astype("Int64").map("{:,}".format)
         out[col] = text.where(~small, f"<{threshold}")
     return out
 

@@ -1,0 +1,445 @@
+"""One pilot, end to end: config → prepared data → evaluation → results.
+
+The notebook calls :func:`prepare` and :func:`evaluate`; both are pure with respect to their
+inputs (nothing the user supplied is modified) and fail loudly with :class:`PilotEvalError`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from . import columns as C
+from .config import PilotConfig, load_config
+
+__all__ = ["PreparedPilot", "load_config", "prepare", "cache_dir"]
+
+
+def cache_dir() -> Path:
+    """Where parsed police.uk files are cached (``$PILOT_EVAL_CACHE`` or the user cache)."""
+    env = os.environ.get("PILOT_EVAL_CACHE")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "pilot-eval"
+
+
+@dataclass(frozen=True)
+class PreparedPilot:
+    """Validated inputs of one pilot, ready for estimation."""
+
+    config: PilotConfig
+    areas: gpd.GeoDataFrame
+    panel: pd.DataFrame
+    interventions: pd.DataFrame | None
+    #: Plain-English notes on the data (rows left out and why), shown in the report.
+    data_notes: tuple[str, ...]
+
+    @property
+    def n_areas(self) -> int:
+        return int((self.areas[C.GROUP] != "buffer").sum())
+
+    @property
+    def n_treated(self) -> int:
+        return int((self.areas[C.GROUP] == "treated").sum())
+
+    def describe(self) -> str:
+        cfg = self.config
+        g = self.areas[C.GROUP].value_counts()
+        lines = [
+            f"Pilot: {cfg.name} ({cfg.slug})" + (" — SYNTHETIC DEMO DATA" if cfg.synthetic else ""),
+            f"Areas: {g.get('treated', 0)} treated, {g.get('comparison', 0)} comparison"
+            + (f", plus a {cfg.buffer_m:g} m displacement buffer" if g.get("buffer", 0) else ""),
+            f"Months: {cfg.months[0]:%Y-%m} to {cfg.months[-1]:%Y-%m} "
+            f"({cfg.windows.pre_months} before, {cfg.windows.post_months} from the start "
+            f"{cfg.intervention.start:%Y-%m})",
+        ]
+        tot = self.panel.groupby([C.OUTCOME, C.GROUP])[C.COUNT].sum().unstack(C.GROUP)
+        for outcome, row in tot.iterrows():
+            parts = ", ".join(f"{k} {int(v):,}" for k, v in row.items() if pd.notna(v))
+            lines.append(f"Outcome '{outcome}': {parts} crimes")
+        lines.extend(self.data_notes)
+        return "\n".join(lines)
+
+
+def _share(n: int, total: int) -> str:
+    return f"{n:,} of {total:,} ({(100.0 * n / total) if total else 0:.1f} %)"
+
+
+def neighbours_as_buffer(areas: gpd.GeoDataFrame, *, distance_m: float) -> gpd.GeoDataFrame:
+    """Mark comparison areas within ``distance_m`` of the treated area(s) as ``buffer``.
+
+    For area-level counts (MPS ward/LSOA tables), where crimes cannot be split at a buffer's
+    edge. Returns a new frame; each buffer area keeps its own code.
+    """
+    treated = areas.loc[areas[C.GROUP] == "treated"].geometry.union_all()
+    near = (areas[C.GROUP] == "comparison") & (areas.geometry.distance(treated) <= distance_m)
+    out = areas.copy()
+    out.loc[near, C.GROUP] = "buffer"
+    if not (out[C.GROUP] == "comparison").any():
+        from .errors import ConfigError
+
+        raise ConfigError(
+            f"every comparison area lies within buffer_m = {distance_m:g} m of the pilot area, "
+            "so none is left to compare with: lower buffer_m (0 turns the buffer off)"
+        )
+    return out
+
+
+def prepare(config: PilotConfig | str | Path) -> PreparedPilot:
+    """Load, validate and assemble a pilot's data into areas and an area × month panel.
+
+    Parameters
+    ----------
+    config
+        A validated config, or the path of a pilot YAML.
+
+    Returns
+    -------
+    PreparedPilot
+        Areas (EPSG:27700), the zero-filled panel (see :mod:`pilot_eval.columns`), the
+        intervention log and notes on rows left out.
+    """
+    from .areas import assign_points, build_areas
+    from .io.boundaries import read_boundaries, read_outline
+    from .panel import panel_from_counts, panel_from_incidents, validate_panel
+
+    cfg = config if isinstance(config, PilotConfig) else load_config(config)
+    d = cfg.data
+    boundaries = read_boundaries(
+        d.boundaries, code_column=d.area_code_column, name_column=d.area_name_column
+    )
+    treated_polygon = read_outline(cfg.treated.polygon) if cfg.treated.polygon else None
+    point_data = d.source == "police_uk"
+    areas = build_areas(
+        boundaries,
+        treated_codes=cfg.treated.codes,
+        treated_polygon=treated_polygon,
+        # Area-level counts cannot be split at a buffer's edge: whole neighbouring areas
+        # become the displacement buffer instead (below).
+        buffer_m=cfg.buffer_m if point_data else 0.0,
+        comparison=cfg.comparison,
+    )
+    notes: list[str] = []
+    if not point_data and cfg.buffer_m > 0:
+        areas = neighbours_as_buffer(areas, distance_m=cfg.buffer_m)
+        n_buf = int((areas[C.GROUP] == "buffer").sum())
+        notes.append(
+            f"Counts come by whole area, so the {n_buf} area(s) within {cfg.buffer_m:g} m of "
+            "the pilot area form the displacement buffer and are not used as comparisons."
+        )
+    outcomes_types = {o.name: list(o.crime_types) for o in cfg.outcomes}
+    if point_data:
+        from .io.policeuk import project_points, read_police_uk
+
+        wanted = sorted({t for types in outcomes_types.values() for t in types})
+        incidents = read_police_uk(
+            d.crimes,
+            months=(cfg.months[0], cfg.months[-1]),
+            crime_types=wanted,
+            cache_dir=cache_dir() / "police-uk",
+        )
+        total = len(incidents)
+        located = assign_points(project_points(incidents), areas)
+        no_xy = int(located[C.X].isna().sum())
+        outside = int(located[C.AREA].isna().sum()) - no_xy
+        if no_xy:
+            notes.append(
+                f"{_share(no_xy, total)} recorded crimes had no map position and were left out."
+            )
+        if outside:
+            notes.append(
+                f"{_share(outside, total)} recorded crimes fell outside every study area "
+                "and were left out."
+            )
+        panel = panel_from_incidents(
+            located,
+            outcomes=outcomes_types,
+            areas=areas,
+            months=cfg.months,
+            start=cfg.intervention.start,
+        )
+    else:
+        from .io.mps import load_area_counts
+
+        counts = load_area_counts(cfg, ward_lookup=boundaries[[C.AREA, C.NAME]])
+        panel = panel_from_counts(
+            counts,
+            outcomes={o.name: list(o.categories) for o in cfg.outcomes},
+            areas=areas,
+            months=cfg.months,
+            start=cfg.intervention.start,
+        )
+    validate_panel(panel)
+    interventions = None
+    if d.interventions is not None:
+        from .io.interventions import read_interventions
+
+        interventions = read_interventions(d.interventions)
+    return PreparedPilot(
+        config=cfg,
+        areas=areas,
+        panel=panel,
+        interventions=interventions,
+        data_notes=tuple(notes),
+    )
+
+
+# -- evaluation -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OutcomeEvaluation:
+    """Every estimate for one outcome, in the order the report shows them.
+
+    The headline uses inference that holds with one treated area (placebo-in-space with the
+    treated area counted; conformal inference over time; the size-adjusted placebo interval).
+    The rest are robustness or secondary figures, each flagged with its assumption.
+    """
+
+    outcome: str
+    totals: pd.DataFrame
+    mde: object
+    dispersion: object
+    placebo: object
+    conformal: object
+    size_adjusted: object
+    conley_taber: object
+    wdd: object
+    log_irr: object
+    did: object
+    event_study: object
+    its: object | None
+    synth: object | None
+    selection: object
+    estimates: tuple  # tuple[Estimate, ...]
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """The evaluation of one pilot: its prepared data and one block per outcome."""
+
+    prepared: PreparedPilot
+    outcomes: tuple[OutcomeEvaluation, ...]
+
+    @property
+    def config(self) -> PilotConfig:
+        return self.prepared.config
+
+    @property
+    def estimates(self) -> tuple:
+        return tuple(e for o in self.outcomes for e in o.estimates)
+
+    @property
+    def primary(self) -> OutcomeEvaluation:
+        return self.outcomes[0]
+
+    def results_document(self):
+        from .results import ResultsDocument
+
+        cfg = self.config
+        extra = {
+            "title": cfg.report.title,
+            "treated_areas": list(
+                self.prepared.areas.loc[self.prepared.areas[C.GROUP] == "treated", C.AREA]
+            ),
+            "n_areas": self.prepared.n_areas,
+            "intervention_start": f"{cfg.intervention.start:%Y-%m}",
+            "months": [f"{cfg.months[0]:%Y-%m}", f"{cfg.months[-1]:%Y-%m}"],
+            "power": [
+                {
+                    "outcome": o.outcome,
+                    "mde_irr_fall": _finite(o.mde.irr_fall),
+                    "mde_pct_fall": _finite(o.mde.pct_fall),
+                    "alpha": o.mde.alpha,
+                    "power": o.mde.power,
+                }
+                for o in self.outcomes
+            ],
+            "placebo": [
+                {
+                    "outcome": o.outcome,
+                    "rank": int(o.placebo.rank),
+                    "n_reference": int(o.placebo.n_reference),
+                    "min_p": float(o.placebo.min_p),
+                    "direction": o.placebo.direction,
+                }
+                for o in self.outcomes
+            ],
+            "data_notes": list(self.prepared.data_notes),
+        }
+        return ResultsDocument(
+            pilot=cfg.slug, synthetic=cfg.synthetic, estimates=self.estimates, extra=extra
+        )
+
+
+def _finite(x: float) -> float | None:
+    import math
+
+    return float(x) if x is not None and math.isfinite(x) else None
+
+
+def _totals(panel: pd.DataFrame, outcome: str) -> pd.DataFrame:
+    df = panel[panel[C.OUTCOME] == outcome]
+    t = (
+        df.groupby([C.GROUP, C.POST], observed=True)[C.COUNT]
+        .sum()
+        .unstack(C.POST)
+        .reindex(columns=[False, True], fill_value=0)
+        .rename(columns={False: "pre", True: "post"})
+    )
+    order = [g for g in C.GROUPS if g in t.index]
+    return t.loc[order].reset_index()
+
+
+def evaluate(prepared: PreparedPilot, *, seed: int = 0) -> Evaluation:
+    """Run every estimator the report shows, for every outcome of the pilot.
+
+    Parameters
+    ----------
+    prepared
+        From :func:`prepare`.
+    seed
+        Seed for sampled placebo assignments (only used when there are too many to enumerate).
+
+    Returns
+    -------
+    Evaluation
+
+    Notes
+    -----
+    Headline inference (see ``../shared/methods/one-treated-area.md``): the DiD rate ratio of
+    the pilot area(s) against the comparison areas; its rank among every area given the
+    treatment as a placebo, counted with the real one (p >= 1/N); conformal inference over
+    time for a valid interval. Cluster-robust intervals are never computed with fewer than 10
+    treated areas. Poisson-based figures (WDD, log IRR, DiD) use the quasi-Poisson dispersion
+    of the two-way model, so overdispersion widens them.
+    """
+    from .estimators import log_irr, mde_log_irr, wdd_scaled
+    from .estimators.did import event_study, poisson_did
+    from .estimators.its import interrupted_time_series
+    from .estimators.rates import panel_dispersion_test
+    from .estimators.selection import rank_comparison_areas
+    from .estimators.synth import synthetic_control
+    from .inference import (
+        conformal_inference,
+        conley_taber_interval,
+        placebo_in_space,
+        size_adjusted_interval,
+    )
+
+    cfg = prepared.config
+    alpha = cfg.report.alpha
+    level = 1.0 - alpha
+    panel = prepared.panel
+    blocks = []
+    for outcome in (o.name for o in cfg.outcomes):
+        totals = _totals(panel, outcome).set_index(C.GROUP)
+        t_pre, t_post = (float(v) for v in totals.loc["treated", ["pre", "post"]])
+        c_pre, c_post = (float(v) for v in totals.loc["comparison", ["pre", "post"]])
+        has_buffer = "buffer" in totals.index
+        disp = panel_dispersion_test(panel, outcome=outcome, alpha=alpha)
+        phi = max(1.0, float(disp.dispersion))
+
+        mde = mde_log_irr(
+            treated_pre=t_pre,
+            control_pre=c_pre,
+            pre_months=cfg.windows.pre_months,
+            post_months=cfg.windows.post_months,
+            alpha=alpha,
+            power=cfg.report.power,
+            dispersion=phi,
+            two_sided=True,
+        )
+        placebo = placebo_in_space(
+            panel, outcome=outcome, direction="decrease", scale="quasipoisson", seed=seed
+        )
+        conformal = conformal_inference(panel, outcome=outcome, level=level)
+        size_adj = size_adjusted_interval(panel, outcome=outcome, level=level, seed=seed)
+        ct = conley_taber_interval(panel, outcome=outcome, level=level, seed=seed)
+        wdd_res = wdd_scaled(
+            (c_pre, c_post),
+            (t_pre, t_post),
+            (c_pre, c_post) if has_buffer else None,
+            tuple(float(v) for v in totals.loc["buffer", ["pre", "post"]]) if has_buffer else None,
+            alpha=alpha,
+            dispersion=phi,
+        )
+        irr = log_irr((c_pre, c_post), (t_pre, t_post), alpha=alpha, dispersion=phi)
+        did = poisson_did(panel, outcome=outcome, family="quasipoisson", alpha=alpha)
+        es = event_study(
+            panel, outcome=outcome, family="quasipoisson", alpha=alpha, bin_edges="quarter"
+        )
+        n_treated = int((prepared.areas[C.GROUP] == "treated").sum())
+        its = interrupted_time_series(panel, outcome=outcome, alpha=alpha)
+        synth = synthetic_control(panel, outcome=outcome, alpha=alpha) if n_treated == 1 else None
+        sel = rank_comparison_areas(panel, outcome=outcome, n=10) if n_treated == 1 else None
+
+        est = [
+            conformal.to_estimate(outcome=outcome, role="headline"),
+            _placebo_estimate(placebo, size_adj, outcome=outcome),
+            ct.to_estimate(outcome=outcome, role="robustness"),
+            wdd_res.to_estimate(outcome=outcome, role="robustness"),
+            irr.to_estimate(outcome=outcome, role="secondary"),
+            did.to_estimate(outcome=outcome, role="secondary"),
+            its.to_estimate(outcome=outcome, role="robustness"),
+        ]
+        # The synthetic control gives a rank, not an interval: it is shown as a check in the
+        # report's text, never as a bare point estimate in results.json.
+        blocks.append(
+            OutcomeEvaluation(
+                outcome=outcome,
+                totals=totals.reset_index(),
+                mde=mde,
+                dispersion=disp,
+                placebo=placebo,
+                conformal=conformal,
+                size_adjusted=size_adj,
+                conley_taber=ct,
+                wdd=wdd_res,
+                log_irr=irr,
+                did=did,
+                event_study=es,
+                its=its,
+                synth=synth,
+                selection=sel,
+                estimates=tuple(est),
+            )
+        )
+    return Evaluation(prepared=prepared, outcomes=tuple(blocks))
+
+
+def _placebo_estimate(placebo, interval, *, outcome: str):
+    """Placebo-in-space headline row: its ratio, rank p-value and size-adjusted interval.
+
+    Both come from the same reference set (every area given the treatment in turn), so the
+    interval and the p-value agree in what they assume.
+    """
+    from .results import Estimate
+
+    return Estimate(
+        outcome=outcome,
+        method="placebo_in_space",
+        estimate=float(placebo.ratio),
+        ci_low=float(interval.ci_low),
+        ci_high=float(interval.ci_high),
+        p_value=float(placebo.p_two_sided),
+        scale="ratio",
+        level=float(interval.level),
+        role="headline",
+        note=(
+            f"rank {placebo.rank} of {placebo.n_reference} (pilot area counted in its own "
+            f"reference set); smallest possible p {placebo.min_p:.4f}; one-sided p for a fall "
+            f"{placebo.p_one_sided:.4f}; interval: size-adjusted placebo interval, real level "
+            f"{interval.level:.3f}"
+        ),
+    )
+
+
+def write_results(evaluation: Evaluation, output_dir: str | Path) -> Path:
+    """Write ``results.json`` into ``output_dir`` (atomically) and return its path."""
+    return evaluation.results_document().write(Path(output_dir) / "results.json")
