@@ -161,6 +161,40 @@ def event_study_chart(
     return fig
 
 
+def placebo_time_chart(
+    fake_starts: pd.DataFrame,
+    *,
+    real_start: pd.Timestamp,
+    real_ratio: float,
+    title: str = "",
+) -> Figure:
+    """The real change against the same change computed at fake, earlier start dates.
+
+    A diagnostic picture (overlapping windows make any p-value from it too optimistic).
+    """
+    fig, ax = plt.subplots(figsize=(9, 3.6))
+    with plt.rc_context(PLOT_STYLE):
+        ax.axhline(1.0, color="0.3", linewidth=1)
+        ax.plot(
+            fake_starts["fake_start"],
+            fake_starts["ratio"],
+            "o-",
+            color="0.6",
+            ms=4,
+            label="Fake start dates before the pilot",
+        )
+        ax.plot([real_start], [real_ratio], "o", color=TREATED_COLOUR, ms=8, label="Real start")
+        ax.set_ylabel("Ratio to comparison trend")
+        ax.set_title(title or "The real change against fake start dates before the pilot")
+        ax.legend(
+            loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2, fontsize=8, frameon=False
+        )
+        fig.autofmt_xdate()
+        fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
 def counterfactual_chart(
     series: pd.DataFrame,
     *,
@@ -205,6 +239,54 @@ def counterfactual_chart(
         )
         ax.set_title(title)
         fig.autofmt_xdate()
+        fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def area_map(
+    areas,
+    *,
+    sites: pd.DataFrame | None = None,
+    title: str = "",
+) -> Figure:
+    """A static map of the pilot, buffer and comparison areas and the intervention sites.
+
+    The interactive map needs a network connection for its background tiles; this one is a
+    plain image embedded in the report, so the areas are visible offline and in print. Like
+    the interactive map it draws areas and intervention sites, never incidents.
+    """
+    from .maps import GROUP_LABEL, GROUP_STYLE
+
+    fig, ax = plt.subplots(figsize=(7, 6))
+    with plt.rc_context(PLOT_STYLE):
+        for group in ("comparison", "buffer", "treated"):
+            part = areas[areas[GROUP] == group]
+            if part.empty:
+                continue
+            style = GROUP_STYLE[group]
+            part.plot(
+                ax=ax,
+                facecolor=style["fillColor"],
+                edgecolor=style["color"],
+                alpha=0.8,
+                linewidth=1,
+            )
+            ax.plot([], [], "s", color=style["fillColor"], label=GROUP_LABEL[group])
+        if sites is not None and len(sites):
+            import geopandas as gpd
+
+            located = sites.dropna(subset=["longitude", "latitude"])
+            pts = gpd.GeoSeries(
+                gpd.points_from_xy(located["longitude"], located["latitude"]), crs="EPSG:4326"
+            ).to_crs(areas.crs)
+            ax.scatter(pts.x, pts.y, s=8, color="black", zorder=5, label="Intervention site")
+        ax.set_axis_off()
+        ax.set_aspect("equal")
+        ax.legend(
+            loc="upper center", bbox_to_anchor=(0.5, -0.02), ncol=2, fontsize=8, frameon=False
+        )
+        ax.set_title(title or "Pilot, buffer and comparison areas")
         fig.tight_layout()
     plt.close(fig)
     return fig

@@ -314,6 +314,18 @@ def event_study_text(outcome_eval) -> Markdown:
     )
 
 
+def placebo_time_text(outcome_eval) -> Markdown:
+    """The fake-start-date picture in words: a diagnostic, never a p-value."""
+    pt = outcome_eval.placebo_time
+    return Markdown(
+        f"The same comparison computed at {pt.n_fake} fake start dates before the pilot "
+        f"(each with a {pt.window}-month window) shows how unusual the real change is against "
+        f"the area's own history: the real start ranks {pt.rank} of {pt.n_reference}. "
+        "Because the fake windows overlap, this is a picture, not a test: read as a p-value it "
+        "would call chance changes significant far too often."
+    )
+
+
 def data_notes(evaluation) -> Markdown:
     notes = list(evaluation.prepared.data_notes)
     cfg = evaluation.config

@@ -7,7 +7,8 @@ inputs (nothing the user supplied is modified) and fail loudly with :class:`Pilo
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import warnings
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -104,11 +105,24 @@ def prepare(config: PilotConfig | str | Path) -> PreparedPilot:
         Areas (EPSG:27700), the zero-filled panel (see :mod:`pilot_eval.columns`), the
         intervention log and notes on rows left out.
     """
+    cfg = config if isinstance(config, PilotConfig) else load_config(config)
+    # Loaders warn about rows they leave out or repair; those warnings become notes in the
+    # report ("About the data") instead of scrolling past in a log.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        prepared = _prepare(cfg)
+    notes = list(prepared.data_notes)
+    for w in caught:
+        if issubclass(w.category, UserWarning) and str(w.message) not in notes:
+            notes.append(str(w.message))
+    return replace(prepared, data_notes=tuple(notes))
+
+
+def _prepare(cfg: PilotConfig) -> PreparedPilot:
     from .areas import assign_points, build_areas
     from .io.boundaries import read_boundaries, read_outline
     from .panel import panel_from_counts, panel_from_incidents, validate_panel
 
-    cfg = config if isinstance(config, PilotConfig) else load_config(config)
     d = cfg.data
     boundaries = read_boundaries(
         d.boundaries, code_column=d.area_code_column, name_column=d.area_name_column
@@ -206,6 +220,7 @@ class OutcomeEvaluation:
     mde: object
     dispersion: object
     placebo: object
+    placebo_time: object
     conformal: object
     size_adjusted: object
     conley_taber: object
@@ -329,6 +344,7 @@ def evaluate(prepared: PreparedPilot, *, seed: int = 0) -> Evaluation:
         conformal_inference,
         conley_taber_interval,
         placebo_in_space,
+        placebo_in_time,
         size_adjusted_interval,
     )
 
@@ -358,6 +374,7 @@ def evaluate(prepared: PreparedPilot, *, seed: int = 0) -> Evaluation:
         placebo = placebo_in_space(
             panel, outcome=outcome, direction="decrease", scale="quasipoisson", seed=seed
         )
+        placebo_time = placebo_in_time(panel, outcome=outcome, direction="decrease")
         conformal = conformal_inference(panel, outcome=outcome, level=level)
         size_adj = size_adjusted_interval(panel, outcome=outcome, level=level, seed=seed)
         ct = conley_taber_interval(panel, outcome=outcome, level=level, seed=seed)
@@ -397,6 +414,7 @@ def evaluate(prepared: PreparedPilot, *, seed: int = 0) -> Evaluation:
                 mde=mde,
                 dispersion=disp,
                 placebo=placebo,
+                placebo_time=placebo_time,
                 conformal=conformal,
                 size_adjusted=size_adj,
                 conley_taber=ct,

@@ -43,6 +43,13 @@ from .placebo import (
     placebo_in_space,
     pre_period_dispersion,
 )
+from .placebo_time import (
+    PlaceboTimeArrays,
+    PlaceboTimeResult,
+    placebo_in_time,
+    placebo_in_time_for,
+    placebo_time_arrays,
+)
 from .wording import (
     describe_interval,
     describe_rank,
@@ -62,6 +69,8 @@ __all__ = [
     "PlaceboArrays",
     "PlaceboInterval",
     "PlaceboResult",
+    "PlaceboTimeArrays",
+    "PlaceboTimeResult",
     "PoissonTwfeFit",
     "check_cluster_inference",
     "closest_achievable_level",
@@ -80,6 +89,9 @@ __all__ = [
     "panel_arrays",
     "placebo_arrays",
     "placebo_in_space",
+    "placebo_in_time",
+    "placebo_in_time_for",
+    "placebo_time_arrays",
     "placebo_interval_arrays",
     "pre_period_dispersion",
     "size_adjusted_interval",

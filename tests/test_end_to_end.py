@@ -1,0 +1,95 @@
+"""`pilot-eval run` on the demo pilot: the funders' report says what it must, and only that."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+
+import pandas as pd
+import pytest
+
+from pilot_eval.cli import main
+from pilot_eval.report import run_pilot
+
+
+@pytest.fixture(scope="module")
+def report(demo_pilot, tmp_path_factory):
+    out = run_pilot(demo_pilot.config_path, output_root=tmp_path_factory.mktemp("reports"))
+    page = out.report_html.read_text(encoding="utf-8")
+    # the visible text, without styles, scripts and the map's inline document
+    text = re.sub(r"<(style|script)[^>]*>.*?</\1>", " ", page, flags=re.S)
+    text = re.sub(r"<iframe.*?</iframe>", " [map] ", text, flags=re.S)
+    text = html.unescape(re.sub(r"<[^>]+>", " ", text))
+    text = re.sub(r"\s+", " ", text)
+    return out, page, text
+
+
+def test_outputs_exist(report):
+    out, page, _ = report
+    assert out.report_html.is_file() and out.results_json.is_file() and out.notebook.is_file()
+    assert page.lstrip().lower().startswith("<!doctype html>")
+
+
+def test_synthetic_label_everywhere(report):
+    out, page, text = report
+    assert "SYNTHETIC DEMO DATA" in text
+    assert json.loads(out.results_json.read_text())["synthetic"] is True
+
+
+def test_no_code_and_charts_embedded(report):
+    _, page, text = report
+    assert "from pilot_eval" not in page and "evaluate(prepared)" not in page
+    # monthly charts, placebo chart, event study: embedded PNGs, no external image files
+    assert len(re.findall(r'<img[^>]+src="data:image/png;base64,', page)) >= 4
+    assert "Traceback" not in text and "Warning" not in text
+
+
+def test_mde_comes_before_the_result(report):
+    _, _, text = report
+    mde = text.index("what could this evaluation detect?")
+    result = text.index("fewer VAWG-related offences than the comparison areas")
+    assert mde < result
+
+
+def test_headline_states_rank_floor_and_real_level(report):
+    _, _, text = report
+    assert re.search(r"the largest fall of all 18 areas", text)
+    assert "smallest possible p-value is 0.056" in text
+    assert "95 % interval" in text  # conformal, real level 47/48 = 0.979 or 46/48 = 0.958
+    assert "88 % interval" in text  # size-adjusted placebo interval, 16/18
+
+
+def test_forbidden_wording_absent(report):
+    _, _, text = report
+    assert not re.search(r"\bp\s*=\s*0(?![.\d])", text), "never 'p = 0'"
+    assert not re.search(r"\bno effect\b", text, flags=re.I)
+    # with 18 areas min p = 1/18 > 0.05: nothing may be called significant at 5 %
+    assert not re.search(r"\bis (statistically )?significant\b", text, flags=re.I)
+    assert not re.search(r"cluster-robust (interval|p)[^.]*=", text)
+
+
+def test_map_shows_no_incident_points(report, demo_pilot):
+    """No coordinate of any demo crime appears in the page (maps draw areas and sites only)."""
+    _, page, _ = report
+    files = sorted((demo_pilot.data_dir / "police-uk").rglob("*.csv"))[-6:]
+    crimes = pd.concat(pd.read_csv(f, dtype=str) for f in files).dropna(subset=["Latitude"])
+    sample = crimes.sample(300, random_state=1)
+    leaked = [
+        (lat, lon)
+        for lat, lon in zip(sample["Latitude"], sample["Longitude"], strict=True)
+        if lat in page and lon in page
+    ]
+    assert not leaked, f"incident coordinates found in the report: {leaked[:3]}"
+    # intervention sites are shown (the map is there and has them)
+    sites = pd.read_csv(demo_pilot.data_dir / "interventions.csv")
+    assert f"{sites['latitude'].iloc[0]}" in html.unescape(page)
+
+
+def test_cli_run_and_validate(demo_pilot, tmp_path, capsys):
+    assert main(["validate", str(demo_pilot.config_path)]) == 0
+    out = capsys.readouterr().out
+    assert "1 treated, 17 comparison" in out and "SYNTHETIC DEMO DATA" in out
+    bad = main(["run", str(demo_pilot.config_path), "-p", "ouput_dir", "x"])
+    assert bad == 2
+    assert "unknown notebook parameter" in capsys.readouterr().err

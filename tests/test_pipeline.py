@@ -1,0 +1,143 @@
+"""The demo pilot through prepare → evaluate: the contract holds and the truth is recovered.
+
+The demo data carry a known effect (``truth.json``): VAWG-related offences x0.75 in DEMO01
+from 2024-04, anti-social behaviour unchanged. Intervals that hold with one treated area must
+cover those values; the report's rules (levels, p-values, suppression) must hold.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pandas as pd
+import pytest
+
+from pilot_eval import columns as C
+from pilot_eval.narrative import before_after_table, robustness_table
+from pilot_eval.pipeline import evaluate, prepare
+
+VAWG, ASB = "VAWG-related offences", "Anti-social behaviour"
+
+
+@pytest.fixture(scope="module")
+def evaluation(demo_pilot):
+    return evaluate(prepare(demo_pilot.config_path))
+
+
+def test_panel_contract_and_areas(evaluation, demo_pilot):
+    prep = evaluation.prepared
+    panel = prep.panel
+    assert list(panel.columns[: len(C.PANEL_COLUMNS)]) == list(C.PANEL_COLUMNS)
+    assert set(panel[C.OUTCOME]) == {VAWG, ASB}
+    months = panel[C.MONTH].drop_duplicates().sort_values()
+    assert len(months) == 48 and months.iloc[0] == pd.Timestamp("2021-04-01")
+    # zero-filled: every outcome x area x month once
+    n_areas = panel[C.AREA].nunique()
+    assert len(panel) == 2 * n_areas * 48
+    assert not panel.duplicated([C.OUTCOME, C.AREA, C.MONTH]).any()
+    groups = prep.areas.set_index(C.AREA)[C.GROUP]
+    assert groups[demo_pilot.truth["treated_area"]] == "treated"
+    assert (groups == "buffer").sum() == 1
+    assert prep.areas.crs.to_epsg() == 27700
+    assert any("no map position" in n for n in prep.data_notes)
+
+
+def test_headline_intervals_cover_the_injected_effect(evaluation, demo_pilot):
+    true_vawg = demo_pilot.truth["true_irr"]["treated"]
+    by = {(e.outcome, e.method): e for e in evaluation.estimates}
+    for method in ("conformal", "placebo_in_space"):
+        e = by[(VAWG, method)]
+        assert e.role == "headline" and e.scale == "ratio"
+        assert e.ci_low <= true_vawg <= e.ci_high, (method, e)
+        a = by[(ASB, method)]
+        assert a.ci_low <= 1.0 <= a.ci_high, (method, a)
+    # the point estimate moves the right way and ASB (unaffected) does not
+    assert by[(VAWG, "conformal")].estimate < 0.9
+    assert 0.85 < by[(ASB, "conformal")].estimate < 1.2
+
+
+def test_levels_are_real_and_never_overstated(evaluation):
+    n = evaluation.primary.placebo.n_reference
+    by = {(e.outcome, e.method): e for e in evaluation.estimates}
+    # A min-max style placebo interval with N areas cannot claim more than 1 - 2/N.
+    assert by[(VAWG, "placebo_in_space")].level <= 1 - 2 / n + 1e-12
+    assert by[(VAWG, "conley_taber")].level <= 1 - 2 / n + 1e-12
+    # The conformal level is a multiple of 1/T for T months
+    t = len(evaluation.config.months)
+    lvl = by[(VAWG, "conformal")].level
+    assert math.isclose(lvl * t, round(lvl * t), abs_tol=1e-9) and lvl >= 0.95
+    for e in evaluation.estimates:
+        assert e.p_value is None or e.p_value > 0
+        if e.method == "placebo_in_space":
+            assert e.p_value >= 1 / n - 1e-12
+
+
+def test_every_estimate_has_an_interval(evaluation):
+    for e in evaluation.estimates:
+        assert not math.isnan(e.ci_low) and not math.isnan(e.ci_high), e
+        assert e.ci_low <= e.estimate <= e.ci_high, e
+
+
+def test_no_cluster_robust_figures_with_one_treated_area(evaluation):
+    methods = {e.method for e in evaluation.estimates}
+    assert not any("cluster" in m or "bootstrap" in m for m in methods)
+
+
+def test_results_json_contract(evaluation, tmp_path):
+    from pilot_eval.pipeline import write_results
+
+    path = write_results(evaluation, tmp_path)
+    doc = json.loads(path.read_text())
+    assert doc["pilot"] == "demo-belvedere" and doc["synthetic"] is True
+    keys = {"outcome", "method", "estimate", "ci_low", "ci_high", "p_value", "scale"}
+    for e in doc["estimates"]:
+        assert keys <= set(e)
+        assert e["scale"] in {"count", "ratio"}
+        assert 0 < e["level"] < 1
+    assert {p["outcome"] for p in doc["power"]} == {VAWG, ASB}
+
+
+def test_mde_is_a_fall_and_plausible(evaluation):
+    mde = evaluation.primary.mde
+    assert 0 < mde.irr_fall < 1 and mde.pct_fall > 0
+
+
+def test_published_tables_suppress_small_counts(evaluation):
+    cfg = evaluation.config
+    table = before_after_table(evaluation.primary, config=cfg)
+    # every count cell is a whole number >= threshold, 0, or the suppression marker
+    thr = cfg.report.small_count_threshold
+    for col in table.columns[1:3]:
+        for v in table[col]:
+            assert v == f"<{thr}" or v == "0" or int(v.replace(",", "")) >= thr
+
+
+def test_before_after_table_suppresses_a_small_area(evaluation):
+    """Force a tiny count into a copy of the totals: it is hidden, and so is its rate."""
+    from dataclasses import replace
+
+    block = evaluation.primary
+    totals = block.totals.copy()
+    totals.loc[totals[C.GROUP] == "buffer", ["pre", "post"]] = [3, 2]
+    table = before_after_table(replace(block, totals=totals), config=evaluation.config)
+    row = table[table["Area"] == "Displacement buffer"].iloc[0]
+    assert row.iloc[1] == "<5" and row.iloc[2] == "<5"
+    assert row["Per month before"] == "–" and row["Raw change"] == "–"
+
+
+def test_robustness_table_labels(evaluation):
+    table = robustness_table(evaluation.primary)
+    assert len(table) == len(evaluation.primary.estimates)
+    placebo = table[table["Method"].str.startswith("Placebo")].iloc[0]
+    assert placebo["Interval"].startswith("88 %")
+
+
+def test_inputs_not_modified(demo_pilot):
+    from conftest import tree_digest
+
+    before = tree_digest(demo_pilot.data_dir)
+    cfg_before = demo_pilot.config_path.read_bytes()
+    prepare(demo_pilot.config_path)  # the only step that reads the user's files
+    assert tree_digest(demo_pilot.data_dir) == before
+    assert demo_pilot.config_path.read_bytes() == cfg_before
