@@ -326,6 +326,34 @@ def placebo_time_text(outcome_eval) -> Markdown:
     )
 
 
+def cost_text(outcome_eval) -> Markdown:
+    """Cost per crime prevented, from the config's component costs and the WDD estimate."""
+    cost = outcome_eval.cost
+    if cost is None:
+        return Markdown("")
+    return Markdown(
+        f"**Cost.** {cost.summary()} This uses the weighted displacement difference for the "
+        "pilot area and buffer together, which assumes crimes in different months are "
+        "independent; treat it as a rough guide."
+    )
+
+
+def selection_table(evaluation, outcome_eval, *, top: int = 5) -> pd.DataFrame:
+    """The comparison areas that tracked the pilot area most closely before the start."""
+    sel = outcome_eval.selection
+    if sel is None:
+        return pd.DataFrame(columns=["Rank", "Area", "Similarity score (lower is closer)"])
+    names = evaluation.prepared.areas.set_index(C.AREA)[C.NAME]
+    t = sel.tidy().sort_values("rank").head(top)
+    return pd.DataFrame(
+        {
+            "Rank": t["rank"].astype(int),
+            "Area": t["area"].map(names).fillna(t["area"]),
+            "Similarity score (lower is closer)": t["score"].map("{:.2f}".format),
+        }
+    )
+
+
 def data_notes(evaluation) -> Markdown:
     notes = list(evaluation.prepared.data_notes)
     cfg = evaluation.config

@@ -231,6 +231,7 @@ class OutcomeEvaluation:
     its: object | None
     synth: object | None
     selection: object
+    cost: object | None
     estimates: tuple  # tuple[Estimate, ...]
 
 
@@ -334,7 +335,7 @@ def evaluate(prepared: PreparedPilot, *, seed: int = 0) -> Evaluation:
     treated areas. Poisson-based figures (WDD, log IRR, DiD) use the quasi-Poisson dispersion
     of the two-way model, so overdispersion widens them.
     """
-    from .estimators import log_irr, mde_log_irr, wdd_scaled
+    from .estimators import cost_per_crime_prevented, log_irr, mde_log_irr, wdd_scaled
     from .estimators.did import event_study, poisson_did
     from .estimators.its import interrupted_time_series
     from .estimators.rates import panel_dispersion_test
@@ -395,6 +396,12 @@ def evaluate(prepared: PreparedPilot, *, seed: int = 0) -> Evaluation:
         its = interrupted_time_series(panel, outcome=outcome, alpha=alpha)
         synth = synthetic_control(panel, outcome=outcome, alpha=alpha) if n_treated == 1 else None
         sel = rank_comparison_areas(panel, outcome=outcome, n=10) if n_treated == 1 else None
+        total_cost = sum(c.cost or 0.0 for c in cfg.intervention.components)
+        cost = (
+            cost_per_crime_prevented(crimes_prevented=wdd_res, total_cost=total_cost)
+            if total_cost > 0
+            else None
+        )
 
         est = [
             conformal.to_estimate(outcome=outcome, role="headline"),
@@ -425,6 +432,7 @@ def evaluate(prepared: PreparedPilot, *, seed: int = 0) -> Evaluation:
                 its=its,
                 synth=synth,
                 selection=sel,
+                cost=cost,
                 estimates=tuple(est),
             )
         )
