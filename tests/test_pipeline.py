@@ -141,3 +141,19 @@ def test_inputs_not_modified(demo_pilot):
     prepare(demo_pilot.config_path)  # the only step that reads the user's files
     assert tree_digest(demo_pilot.data_dir) == before
     assert demo_pilot.config_path.read_bytes() == cfg_before
+
+
+def test_survey_did_covers_the_injected_change(evaluation, demo_pilot, tmp_path):
+    """Demo survey: +8 points in the pilot area beyond the comparison areas (truth.json)."""
+    from pilot_eval.pipeline import write_results
+
+    true = demo_pilot.truth["survey"]["true_did"]
+    sv = evaluation.survey
+    assert sv is not None
+    assert sv.result.ci_low <= true <= sv.result.ci_high
+    assert 0 < sv.mde.mde < 1
+    doc = json.loads(write_results(evaluation, tmp_path).read_text())
+    assert doc["survey"]["scale"] == "difference_in_proportions"
+    assert doc["survey"]["ci_low"] < doc["survey"]["estimate"] < doc["survey"]["ci_high"]
+    # the crime estimates keep the count/ratio contract
+    assert {e["scale"] for e in doc["estimates"]} <= {"count", "ratio"}

@@ -158,6 +158,10 @@ class ReportOptions(_Model):
         ge=1,
         description="Counts below this are shown as '<N' in published tables",
     )
+    survey_question: str = Field(
+        default="feel safe walking alone in the area after dark",
+        description="What the survey's yes/agree answer means, for sentences in the report",
+    )
     alpha: float = Field(default=0.05, gt=0, lt=0.5)
     power: float = Field(default=0.8, gt=0.5, lt=1)
 

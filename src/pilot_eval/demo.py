@@ -149,6 +149,16 @@ _COMPONENTS: Final = (
 _TO_LONLAT = Transformer.from_crs(METRIC_CRS, LONLAT_CRS, always_xy=True)
 _TO_METRIC = Transformer.from_crs(LONLAT_CRS, METRIC_CRS, always_xy=True)
 
+#: Resident survey: share answering "agree"/"strongly agree" to "I feel safe walking alone in
+#: this area after dark". True change from the pre to the post wave: +2 points everywhere
+#: plus SURVEY_TRUE_DID in the treated area (a difference in proportions).
+SURVEY_TRUE_DID: Final = 0.08
+SURVEY_COMMON_CHANGE: Final = 0.02
+SURVEY_RESPONDENTS: Final = {"treated": 250, "comparison": 60}
+_LIKERT_AGREE = ("Strongly agree", "Agree")
+_LIKERT_OTHER = ("Neither agree nor disagree", "Disagree", "Strongly disagree")
+_DONT_KNOW_SHARE = 0.03
+
 
 @dataclass(frozen=True)
 class DemoManifest:
@@ -187,6 +197,7 @@ class DemoManifest:
     interventions_path: Path
     truth_path: Path
     readme_path: Path
+    survey_path: Path
     seed: int
     treated_area: str
     start_month: str
@@ -209,6 +220,7 @@ class DemoManifest:
             self.areas_path,
             *self.crime_files,
             self.interventions_path,
+            self.survey_path,
             self.readme_path,
             self.truth_path,
         )
@@ -548,6 +560,39 @@ byte-identical files.
 """
 
 
+def _survey(rng: np.random.Generator, codes: list[str]) -> pd.DataFrame:
+    """Respondent-level resident survey in two waves, with a known DiD in proportions.
+
+    Each area has a baseline share feeling safe after dark (45-70 %); the post wave adds
+    :data:`SURVEY_COMMON_CHANGE` everywhere and :data:`SURVEY_TRUE_DID` in the treated area.
+    Answers are on a 5-point agree scale (a few "Don't know"); weights are log-normal around 1.
+    """
+    rows = []
+    base = rng.uniform(0.45, 0.70, size=len(codes))
+    for a, code in enumerate(codes):
+        n = SURVEY_RESPONDENTS["treated" if code == TREATED_CODE else "comparison"]
+        for wave in ("pre", "post"):
+            p = base[a] + (wave == "post") * (
+                SURVEY_COMMON_CHANGE + (SURVEY_TRUE_DID if code == TREATED_CODE else 0.0)
+            )
+            agree = rng.random(n) < p
+            strong = rng.random(n) < 0.35
+            other = rng.choice(len(_LIKERT_OTHER), size=n, p=[0.4, 0.4, 0.2])
+            answer = np.where(
+                agree,
+                np.where(strong, _LIKERT_AGREE[0], _LIKERT_AGREE[1]),
+                np.asarray(_LIKERT_OTHER, dtype=object)[other],
+            )
+            answer[rng.random(n) < _DONT_KNOW_SHARE] = "Don't know"
+            weight = np.round(rng.lognormal(0.0, 0.35, size=n), 4)
+            rows.append(
+                pd.DataFrame({"area": code, "wave": wave, "answer": answer, "weight": weight})
+            )
+    out = pd.concat(rows, ignore_index=True)
+    out.insert(0, "respondent_id", [f"R{i:05d}" for i in range(1, len(out) + 1)])
+    return out
+
+
 def generate_demo(out_dir: str | Path, *, seed: int = DEFAULT_SEED) -> DemoManifest:
     r"""Write the SYNTHETIC demo data set (areas, police.uk CSVs, intervention log, truth).
 
@@ -753,6 +798,10 @@ def generate_demo(out_dir: str | Path, *, seed: int = DEFAULT_SEED) -> DemoManif
             CRIME_TYPES, np.bincount(t_idx[keep], minlength=len(CRIME_TYPES)), strict=True
         )
     )
+    survey = _survey(np.random.default_rng([int(seed), 7]), codes)
+    survey_path = out / "survey.csv"
+    survey.to_csv(survey_path, index=False, float_format="%.4f", lineterminator="\n")
+
     readme_path = out / "README.md"
     readme_path.write_text(_readme(int(seed), n_areas, n_rows), encoding="utf-8")
 
@@ -782,6 +831,13 @@ def generate_demo(out_dir: str | Path, *, seed: int = DEFAULT_SEED) -> DemoManif
         },
         "monthly_mean_is": "before month-of-year seasonality, common trend and the effect",
         "realised_2x2": realised,
+        "survey": {
+            "question": "I feel safe walking alone in this area after dark (agree/strongly agree)",
+            "true_did": SURVEY_TRUE_DID,
+            "common_change": SURVEY_COMMON_CHANGE,
+            "respondents_per_area_and_wave": dict(SURVEY_RESPONDENTS),
+            "rows": len(survey),
+        },
         "counts": {
             "rows": n_rows,
             "rows_no_location": n_no_loc,
@@ -801,6 +857,7 @@ def generate_demo(out_dir: str | Path, *, seed: int = DEFAULT_SEED) -> DemoManif
         interventions_path=interventions_path,
         truth_path=truth_path,
         readme_path=readme_path,
+        survey_path=survey_path,
         seed=int(seed),
         treated_area=TREATED_CODE,
         start_month=START_MONTH,

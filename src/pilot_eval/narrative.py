@@ -354,6 +354,63 @@ def selection_table(evaluation, outcome_eval, *, top: int = 5) -> pd.DataFrame:
     )
 
 
+def survey_text(evaluation) -> Markdown:
+    """Feelings of safety from the resident survey: what it could detect, then the result."""
+    sv = evaluation.survey
+    if sv is None:
+        return Markdown(
+            "No resident survey was supplied for this pilot, so feelings of safety are not "
+            "assessed here (add `data.survey` to the pilot config)."
+        )
+    r, mde = sv.result, sv.mde
+    pts = 100 * r.est
+    lo, hi = 100 * r.ci_low, 100 * r.ci_high
+    way = "rose" if pts >= 0 else "fell"
+    covers = lo <= 0 <= hi
+    verdict = (
+        "The interval includes no change, so the survey cannot tell whether feelings of safety "
+        "changed more in the pilot area than elsewhere."
+        if covers
+        else "The interval excludes no change."
+    )
+    return Markdown(
+        f"**Before the result: what could the survey detect?** With these numbers of "
+        f"respondents, the survey can reliably detect a change of **{100 * mde.mde:.0f} percentage points or more** relative "
+        f"to the comparison areas ({mde.power:.0%} of the time); smaller real changes may well "
+        f"go undetected.\n\n"
+        f"The share of residents who {sv.question} {way} by **{abs(pts):.1f} percentage "
+        f"points** more in the pilot area than in the comparison areas (95 % interval "
+        f"{lo:+.1f} to {hi:+.1f} points). {verdict} This interval reflects the sampling of "
+        "respondents only; with one pilot area, area-wide changes in mood are not in it, so "
+        "treat it as a secondary figure."
+    )
+
+
+def survey_table(evaluation) -> pd.DataFrame:
+    """Share agreeing by group and wave (weighted), with respondent numbers."""
+    sv = evaluation.survey
+    if sv is None:
+        return pd.DataFrame()
+    t = sv.shares.copy()
+    t["Area"] = t["group"].map(GROUP_LABELS)
+    wide = t.pivot(index="Area", columns="wave", values=["share", "respondents"])
+    order = [a for a in (GROUP_LABELS["treated"], GROUP_LABELS["comparison"]) if a in wide.index]
+    wide = wide.loc[order]
+    return pd.DataFrame(
+        {
+            "Area": order,
+            "Before: share who agree": [f"{v:.0%}" for v in wide[("share", "pre")]],
+            "After: share who agree": [f"{v:.0%}" for v in wide[("share", "post")]],
+            "Respondents (before / after)": [
+                f"{int(a):,} / {int(b):,}"
+                for a, b in zip(
+                    wide[("respondents", "pre")], wide[("respondents", "post")], strict=True
+                )
+            ],
+        }
+    )
+
+
 def data_notes(evaluation) -> Markdown:
     notes = list(evaluation.prepared.data_notes)
     cfg = evaluation.config

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from . import columns as C
@@ -37,6 +38,8 @@ class PreparedPilot:
     areas: gpd.GeoDataFrame
     panel: pd.DataFrame
     interventions: pd.DataFrame | None
+    #: Resident survey responses (``area, wave, answer, weight``), when the config has one.
+    survey: pd.DataFrame | None
     #: Plain-English notes on the data (rows left out and why), shown in the report.
     data_notes: tuple[str, ...]
 
@@ -194,11 +197,17 @@ def _prepare(cfg: PilotConfig) -> PreparedPilot:
         from .io.interventions import read_interventions
 
         interventions = read_interventions(d.interventions)
+    survey = None
+    if d.survey is not None:
+        from .io.survey import read_survey
+
+        survey = read_survey(d.survey)
     return PreparedPilot(
         config=cfg,
         areas=areas,
         panel=panel,
         interventions=interventions,
+        survey=survey,
         data_notes=tuple(notes),
     )
 
@@ -236,11 +245,38 @@ class OutcomeEvaluation:
 
 
 @dataclass(frozen=True)
+class SurveyEvaluation:
+    """Feelings of safety: the survey DiD in proportions and what the survey could detect."""
+
+    question: str
+    result: object
+    mde: object
+    shares: pd.DataFrame
+
+    def to_json(self) -> dict:
+        """The ``survey`` block of ``results.json`` (a difference in shares, not a ratio)."""
+        r = self.result
+        return {
+            "question": self.question,
+            "method": "survey_did_proportion",
+            "scale": "difference_in_proportions",
+            "estimate": float(r.est),
+            "ci_low": float(r.ci_low),
+            "ci_high": float(r.ci_high),
+            "p_value": float(r.p_value),
+            "level": 1 - float(r.alpha),
+            "mde": float(self.mde.mde),
+            "note": "Kish effective sample sizes; ignores clustering of respondents in areas",
+        }
+
+
+@dataclass(frozen=True)
 class Evaluation:
     """The evaluation of one pilot: its prepared data and one block per outcome."""
 
     prepared: PreparedPilot
     outcomes: tuple[OutcomeEvaluation, ...]
+    survey: SurveyEvaluation | None = None
 
     @property
     def config(self) -> PilotConfig:
@@ -288,6 +324,8 @@ class Evaluation:
             ],
             "data_notes": list(self.prepared.data_notes),
         }
+        if self.survey is not None:
+            extra["survey"] = self.survey.to_json()
         return ResultsDocument(
             pilot=cfg.slug, synthetic=cfg.synthetic, estimates=self.estimates, extra=extra
         )
@@ -436,7 +474,74 @@ def evaluate(prepared: PreparedPilot, *, seed: int = 0) -> Evaluation:
                 estimates=tuple(est),
             )
         )
-    return Evaluation(prepared=prepared, outcomes=tuple(blocks))
+    survey = (
+        evaluate_survey(prepared, alpha=alpha, power=cfg.report.power)
+        if prepared.survey is not None
+        else None
+    )
+    return Evaluation(prepared=prepared, outcomes=tuple(blocks), survey=survey)
+
+
+def evaluate_survey(prepared: PreparedPilot, *, alpha: float, power: float) -> SurveyEvaluation:
+    """Difference-in-differences in the share answering yes/agree, with its MDE.
+
+    Notes
+    -----
+    Estimand: the change from the pre to the post wave in the share of residents of the
+    pilot area(s) who agree, minus the same change in the comparison areas (percentage
+    points). Standard errors use Kish effective sample sizes (weights); they ignore
+    clustering of respondents within areas, so with one treated area the interval is a
+    secondary figure, flagged as such.
+    """
+    from .estimators import mde_proportion_did, survey_did
+
+    cfg = prepared.config
+    areas = prepared.areas
+    treated = areas.loc[areas[C.GROUP] == "treated", C.AREA].tolist()
+    comparison = set(areas.loc[areas[C.GROUP] == "comparison", C.AREA])
+    resp = prepared.survey
+    resp = resp[resp["area"].isin(set(treated) | comparison)]
+    res = survey_did(
+        resp,
+        outcome_column="answer",
+        area_column="area",
+        wave_column="wave",
+        weight_column="weight",
+        treated_areas=treated,
+        alpha=alpha,
+    )
+    ok = resp.dropna(subset=["answer"])
+    is_t = ok["area"].isin(treated)
+    n = ok.groupby([is_t, ok["wave"]]).size()
+    w = ok["weight"].to_numpy(float)
+    deff = float(1 + (w.std() / w.mean()) ** 2) if len(w) > 1 else 1.0
+    pre_t = ok[is_t & (ok["wave"] == "pre")]
+    p_t = float(np.average(pre_t["answer"], weights=pre_t["weight"]))
+    mde = mde_proportion_did(
+        p_treated=p_t,
+        n_treated_pre=float(n.get((True, "pre"), 0)),
+        n_treated_post=float(n.get((True, "post"), 0)),
+        n_control_pre=float(n.get((False, "pre"), 0)),
+        n_control_post=float(n.get((False, "post"), 0)),
+        alpha=alpha,
+        power=power,
+        design_effect=deff,
+    )
+    shares = (
+        ok.assign(group=np.where(is_t, "treated", "comparison"))
+        .groupby(["group", "wave"])
+        .apply(
+            lambda g: pd.Series(
+                {
+                    "share": np.average(g["answer"], weights=g["weight"]),
+                    "respondents": len(g),
+                }
+            ),
+            include_groups=False,
+        )
+        .reset_index()
+    )
+    return SurveyEvaluation(question=cfg.report.survey_question, result=res, mde=mde, shares=shares)
 
 
 def _placebo_estimate(placebo, interval, *, outcome: str):
