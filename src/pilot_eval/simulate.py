@@ -114,8 +114,7 @@ def panel_from_array(
     if treated_arr.shape != (n,) or post_arr.shape != (t,):
         raise ConfigError(f"treated must have {n} entries and post {t}, to match counts")
     if areas is None:
-        width = max(2, len(str(n)))
-        areas = tuple(f"A{i + 1:0{width}d}" for i in range(n))
+        areas = _area_codes(n)
     if months is None:
         months = pd.date_range("2021-04-01", periods=t, freq="MS")
     flag = np.repeat(treated_arr, t)
@@ -130,6 +129,12 @@ def panel_from_array(
             C.POST: np.tile(post_arr, n),
         }
     )
+
+
+def _area_codes(n: int) -> tuple[str, ...]:
+    """``"A01"``, ``"A02"``, ... (at least two digits, more when ``n`` needs them)."""
+    width = max(2, len(str(n)))
+    return tuple(f"A{i + 1:0{width}d}" for i in range(n))
 
 
 def _area_means(means: tuple[float, float] | Sequence[float] | np.ndarray, n: int) -> np.ndarray:
@@ -274,14 +279,13 @@ def simulate_panels(
             z[..., t] = ar1 * z[..., t - 1] + scale * innov[..., t]
         g = np.exp(sigma * z - sigma**2 / 2)
     counts = rng.poisson(mean * g).astype(np.int64)
-    width = max(2, len(str(n_areas)))
     return SimulatedPanels(
         counts=counts,
         expected=expected,
         effect=float(effect),
         treated=treated_mask,
         post=post,
-        areas=tuple(f"A{i + 1:0{width}d}" for i in range(n_areas)),
+        areas=_area_codes(n_areas),
         months=months,
         variance_ratio=phi,
         seed=int(seed),

@@ -22,12 +22,13 @@ from scipy import stats
 
 from ..columns import AREA, COUNT, GROUP, GROUPS, MONTH, POST
 from ..errors import ConfigError, DataValidationError, EstimationError
+from ..inference.guards import check_option
 from ..inference.wording import describe_interval, format_ratio
 from ..results import Estimate, Result, Role
-from .did import (
+from ._common import (
     _FAMILY_LABEL,
+    Family,
     _check_alpha,
-    _check_choice,
     _fit_count_glm,
     _month_index,
     _outcome_panel,
@@ -35,7 +36,6 @@ from .did import (
     _wald_sentences,
 )
 
-Family = Literal["poisson", "quasipoisson", "negbin"]
 Term = Literal["level", "slope", "post"]
 
 #: |lag-1 autocorrelation| of Pearson residuals above which the result carries a warning.
@@ -144,7 +144,7 @@ class ItsResult(Result):
         self, *, outcome: str | None = None, role: Role = "secondary", term: Term = "level"
     ) -> Estimate:
         """One term as a ``results.json`` record (``scale="ratio"``)."""
-        _check_choice("term", term, get_args(Term))
+        check_option("term", term, get_args(Term))
         r = self._row(term)
         return Estimate(
             outcome=outcome if outcome is not None else self.outcome,
@@ -209,8 +209,8 @@ def interrupted_time_series(
     and flagged when above 0.2); the variance model of ``family``. Standard errors are
     model-based (quasi-Poisson: Poisson times Pearson chi-squared / df).
     """
-    _check_choice("area_group", area_group, GROUPS)
-    _check_choice("family", family, get_args(Family))
+    check_option("area_group", area_group, GROUPS)
+    check_option("family", family, get_args(Family))
     _check_alpha(alpha)
     if not isinstance(seasonality, bool):
         raise ConfigError(f"seasonality must be True or False, not {seasonality!r}.")

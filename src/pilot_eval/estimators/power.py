@@ -16,7 +16,7 @@ from scipy import optimize
 
 from ..errors import DataValidationError
 from ..results import Result
-from .rates import _check_alpha, _check_positive, _fmt_num, _z_crit
+from .rates import _check_alpha, _check_fraction, _check_positive, _fmt_num, _z_crit
 
 __all__ = [
     "MDELogIRRResult",
@@ -29,17 +29,26 @@ __all__ = [
 
 
 def _check_power(power: float) -> float:
-    try:
-        p = float(power)
-    except (TypeError, ValueError):
-        raise DataValidationError(
-            f"power must be a number between 0 and 1, got {power!r}"
-        ) from None
-    if not (0.0 < p < 1.0):
-        raise DataValidationError(
-            f"power must be strictly between 0 and 1 (e.g. 0.8), got {power!r}"
-        )
-    return p
+    return _check_fraction(power, "power", "e.g. 0.8")
+
+
+def _count_design(
+    treated_pre: float,
+    control_pre: float,
+    pre_months: float,
+    post_months: float,
+    alpha: float,
+    power: float,
+    dispersion: float,
+) -> tuple[float, float, float, float, float, float]:
+    """Checked ``(T0, C0, post_months / pre_months, alpha, power, phi)`` of a count design."""
+    t0 = _check_positive(treated_pre, "treated_pre")
+    c0 = _check_positive(control_pre, "control_pre")
+    m = _check_positive(post_months, "post_months") / _check_positive(pre_months, "pre_months")
+    alpha = _check_alpha(alpha)
+    power = _check_power(power)
+    phi = _check_positive(dispersion, "dispersion")
+    return t0, c0, m, alpha, power, phi
 
 
 def _z_sum(alpha: float, power: float, two_sided: bool) -> float:
@@ -149,12 +158,9 @@ def mde_log_irr(
     ----------
     Wilson, D. B. (2022). *Journal of Quantitative Criminology*, 38, 323-341.
     """
-    t0 = _check_positive(treated_pre, "treated_pre")
-    c0 = _check_positive(control_pre, "control_pre")
-    m = _check_positive(post_months, "post_months") / _check_positive(pre_months, "pre_months")
-    alpha = _check_alpha(alpha)
-    power = _check_power(power)
-    phi = _check_positive(dispersion, "dispersion")
+    t0, c0, m, alpha, power, phi = _count_design(
+        treated_pre, control_pre, pre_months, post_months, alpha, power, dispersion
+    )
     t1, c1 = t0 * m, c0 * m
     zs = _z_sum(alpha, power, two_sided)
 
@@ -296,12 +302,9 @@ def mde_wdd(
     ----------
     Wheeler, A. P., & Ratcliffe, J. H. (2018). *Crime Science*, 7(1), 11.
     """
-    t0 = _check_positive(treated_pre, "treated_pre")
-    c0 = _check_positive(control_pre, "control_pre")
-    m = _check_positive(post_months, "post_months") / _check_positive(pre_months, "pre_months")
-    alpha = _check_alpha(alpha)
-    power = _check_power(power)
-    phi = _check_positive(dispersion, "dispersion")
+    t0, c0, m, alpha, power, phi = _count_design(
+        treated_pre, control_pre, pre_months, post_months, alpha, power, dispersion
+    )
     t1, c1 = m * t0, m * c0
     if scale_control:
         k = t0 / c0

@@ -22,6 +22,7 @@ from scipy import stats
 
 from ..errors import DataValidationError, EstimationError
 from ..results import Estimate, Result, Role
+from ._common import _p_for_estimate
 
 __all__ = [
     "DispersionResult",
@@ -34,25 +35,28 @@ __all__ = [
 ]
 
 _STD_NORMAL = NormalDist()
-#: Smallest p-value put in an :class:`~pilot_eval.results.Estimate` (which refuses exactly 0).
-_P_FLOOR = float(np.finfo(float).tiny)
 
 
 # ---------------------------------------------------------------------------------------------
 # shared helpers (private; used by the sibling estimator modules)
 # ---------------------------------------------------------------------------------------------
-def _check_alpha(alpha: float, name: str = "alpha") -> float:
+def _check_fraction(value: float, name: str, example: str) -> float:
+    """``value`` as a float strictly between 0 and 1; ``example`` is shown in the error."""
     try:
-        a = float(alpha)
+        v = float(value)
     except (TypeError, ValueError):
         raise DataValidationError(
-            f"{name} must be a number between 0 and 1, got {alpha!r}"
+            f"{name} must be a number between 0 and 1, got {value!r}"
         ) from None
-    if not (0.0 < a < 1.0):
+    if not (0.0 < v < 1.0):
         raise DataValidationError(
-            f"{name} must be strictly between 0 and 1 (e.g. 0.05 for a 95 % interval), got {alpha!r}"
+            f"{name} must be strictly between 0 and 1 ({example}), got {value!r}"
         )
-    return a
+    return v
+
+
+def _check_alpha(alpha: float, name: str = "alpha") -> float:
+    return _check_fraction(alpha, name, "e.g. 0.05 for a 95 % interval")
 
 
 def _check_positive(value: float, name: str, *, allow_zero: bool = False) -> float:
@@ -95,11 +99,11 @@ def _p_two_sided(z: float) -> float:
     return math.erfc(abs(z) / math.sqrt(2.0))
 
 
-def _p_for_estimate(p: float | None) -> float | None:
-    """A p-value fit for :class:`Estimate` (in (0, 1]): never exactly 0, None when undefined."""
-    if p is None or not math.isfinite(p):
-        return None
-    return min(1.0, max(float(p), _P_FLOOR))
+def _wald(est: float, se: float, alpha: float) -> tuple[float, float, float, float]:
+    """Normal-approximation ``(z, two-sided p, ci_low, ci_high)``; z and p are NaN if se is 0."""
+    z = est / se if se > 0 else math.nan
+    zc = _z_crit(alpha)
+    return z, _p_two_sided(z), est - zc * se, est + zc * se
 
 
 def _fmt_p(p: float) -> str:
@@ -391,15 +395,14 @@ def log_irr(
         note = f"A zero count was present, so {cc:g} was added to each of the four counts."
     est = math.log(t1 / t0) - math.log(c1 / c0)
     se = math.sqrt(phi * (1 / t0 + 1 / t1 + 1 / c0 + 1 / c1))
-    z = est / se
-    zc = _z_crit(alpha)
+    z, p, lo, hi = _wald(est, se, alpha)
     return LogIRRResult(
         est=est,
         se=se,
         irr=math.exp(est),
-        ci_low=math.exp(est - zc * se),
-        ci_high=math.exp(est + zc * se),
-        p_value=_p_two_sided(z),
+        ci_low=math.exp(lo),
+        ci_high=math.exp(hi),
+        p_value=p,
         z=z,
         alpha=alpha,
         dispersion=phi,

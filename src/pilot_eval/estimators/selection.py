@@ -17,7 +17,7 @@ import pandas as pd
 from ..columns import AREA, COUNT, GROUP, MONTH, POST, TREATED
 from ..errors import ConfigError, DataValidationError, EstimationError
 from ..results import Result
-from .did import _outcome_panel
+from ._common import _outcome_panel
 
 #: Added to pre-period means before taking logs, so an area with no crimes has a finite gap.
 LEVEL_OFFSET = 0.5

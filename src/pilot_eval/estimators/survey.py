@@ -11,7 +11,7 @@ import pandas as pd
 
 from ..errors import DataValidationError, EstimationError
 from ..results import Result
-from .rates import _check_alpha, _level_pct, _p_two_sided, _significance_sentence, _z_crit
+from .rates import _check_alpha, _level_pct, _significance_sentence, _wald
 
 __all__ = ["SurveyDiDResult", "survey_did"]
 
@@ -237,15 +237,14 @@ def survey_did(
         raise EstimationError(
             "Every group and wave answered all yes or all no, so there is no variance to test."
         )
-    z = est / se
-    zc = _z_crit(alpha)
+    z, p, lo, hi = _wald(est, se, alpha)
     return SurveyDiDResult(
         est=float(est),
         se=se,
         z=float(z),
-        p_value=_p_two_sided(float(z)),
-        ci_low=float(est - zc * se),
-        ci_high=float(est + zc * se),
+        p_value=p,
+        ci_low=float(lo),
+        ci_high=float(hi),
         alpha=alpha,
         weighted=weight_column is not None,
         cells=cells,

@@ -19,6 +19,7 @@ from scipy import optimize
 
 from ..columns import AREA, COUNT, GROUP, MONTH, POST, TREATED
 from ..errors import ConfigError, DataValidationError, EstimationError
+from ..inference.guards import check_option
 from ..inference.wording import (
     describe_rank,
     describe_ratio,
@@ -26,13 +27,7 @@ from ..inference.wording import (
     format_ratio,
 )
 from ..results import Estimate, Result, Role
-from .did import (
-    _check_alpha,
-    _check_choice,
-    _fmt_p,
-    _outcome_panel,
-    _p_for_estimate,
-)
+from ._common import _check_alpha, _fmt_p, _outcome_panel, _p_for_estimate
 
 Scale = Literal["pre_mean", "count"]
 Alternative = Literal["two-sided", "less", "greater"]
@@ -251,9 +246,12 @@ def _fit_one(
 ) -> tuple[np.ndarray, np.ndarray, float, float]:
     w = simplex_weights(y[pre], Y0[pre])
     gap = y - Y0 @ w
-    pre_r = float(np.sqrt(np.mean(gap[pre] ** 2)))
-    post_r = float(np.sqrt(np.mean(gap[~pre] ** 2)))
-    return w, gap, pre_r, post_r
+    return w, gap, *_rmspe(gap, pre)
+
+
+def _rmspe(gap: np.ndarray, pre: np.ndarray) -> tuple[float, float]:
+    """Root mean squared gap before and after the start."""
+    return float(np.sqrt(np.mean(gap[pre] ** 2))), float(np.sqrt(np.mean(gap[~pre] ** 2)))
 
 
 def _statistic(gap: np.ndarray, pre: np.ndarray, pre_r: float, post_r: float, alt: str) -> float:
@@ -328,8 +326,8 @@ def synthetic_control(
     noise (over-fitting), and the post/pre ratio then flatters every unit alike.
     """
     _check_alpha(alpha)
-    _check_choice("scale", scale, get_args(Scale))
-    _check_choice("alternative", alternative, get_args(Alternative))
+    check_option("scale", scale, get_args(Scale))
+    check_option("alternative", alternative, get_args(Alternative))
     df = _outcome_panel(panel, outcome=outcome)
     areas_treated = sorted(df.loc[df[TREATED], AREA].unique())
     if treated_area is None:
@@ -381,8 +379,7 @@ def synthetic_control(
     w, gap_s, pre_r, post_r = _fit_one(Ys[:, 0], Ys[:, 1:], pre)
     synth_counts = (Ys[:, 1:] @ w) * div[0]
     gap = Yc[:, 0] - synth_counts
-    pre_rmspe = float(np.sqrt(np.mean(gap[pre] ** 2)))
-    post_rmspe = float(np.sqrt(np.mean(gap[~pre] ** 2)))
+    pre_rmspe, post_rmspe = _rmspe(gap, pre)
     if synth_counts[~pre].sum() <= 0:
         raise EstimationError(
             "The synthetic control predicts no crimes after the start, so no ratio can be "

@@ -22,15 +22,16 @@ import pandas as pd
 from .. import columns as C
 from ..errors import DataValidationError, EstimationError
 from ..results import Estimate, Result, Role
+from ._common import _p_for_estimate
 from .rates import (
     _check_alpha,
     _check_positive,
     _fmt_num,
     _level_pct,
-    _p_for_estimate,
     _p_two_sided,
     _pair,
     _significance_sentence,
+    _wald,
     _z_crit,
 )
 
@@ -91,23 +92,22 @@ class WDDResult(Result):
         return 1.0 - self.alpha
 
     def tidy(self) -> pd.DataFrame:
-        zc = _z_crit(self.alpha)
         rows = []
         terms = [("local", self.est_local, self.se_local)]
         if self.has_displacement:
             terms.append(("displacement", self.est_displace, self.se_displace))
         terms.append(("total", self.est_total, self.se_total))
         for term, est, se in terms:
-            z = est / se if se > 0 else math.nan
+            z, p, lo, hi = _wald(est, se, self.alpha)
             rows.append(
                 {
                     "term": term,
                     "estimate": est,
                     "std_error": se,
                     "statistic": z,
-                    "p_value": _p_two_sided(z),
-                    "ci_low": est - zc * se,
-                    "ci_high": est + zc * se,
+                    "p_value": p,
+                    "ci_low": lo,
+                    "ci_high": hi,
                     "scale": "count",
                     "level": self.level,
                     "method": self.method,
@@ -153,10 +153,8 @@ class WDDResult(Result):
         if term == "total":
             est, lo, hi, p = self.est_total, self.ci_low, self.ci_high, self.p_value
         elif term == "local":
-            zc = _z_crit(self.alpha)
-            est, se = self.est_local, self.se_local
-            lo, hi = est - zc * se, est + zc * se
-            p = _p_two_sided(est / se) if se > 0 else math.nan
+            est = self.est_local
+            _, p, lo, hi = _wald(est, self.se_local, self.alpha)
         else:
             raise DataValidationError(f"term must be 'total' or 'local', not {term!r}")
         return Estimate(
@@ -194,8 +192,7 @@ def _finish(
         raise EstimationError(
             "Every count is zero, so the WDD has no variance and no test is possible."
         )
-    z = est_t / se_t
-    zc = _z_crit(alpha)
+    z, p, lo, hi = _wald(est_t, se_t, alpha)
     return WDDResult(
         est_local=est_l,
         se_local=math.sqrt(var_l),
@@ -204,9 +201,9 @@ def _finish(
         est_total=est_t,
         se_total=se_t,
         z=z,
-        p_value=_p_two_sided(z),
-        ci_low=est_t - zc * se_t,
-        ci_high=est_t + zc * se_t,
+        p_value=p,
+        ci_low=lo,
+        ci_high=hi,
         alpha=alpha,
         method=method,
         has_displacement=has_disp,
@@ -572,8 +569,7 @@ def wdd_harm(
     tot_se = float(math.sqrt(np.sum((se * w) ** 2)))
     if tot_se == 0:
         raise EstimationError("All weighted standard errors are zero; no test is possible.")
-    z = tot / tot_se
-    zc = _z_crit(alpha)
+    z, p, lo, hi = _wald(tot, tot_se, alpha)
     comps = pd.DataFrame(
         {"estimate": est, "std_error": se, "weight": w, "weighted": est * w, "weighted_se": se * w}
     )
@@ -581,9 +577,9 @@ def wdd_harm(
         est=tot,
         se=tot_se,
         z=z,
-        p_value=_p_two_sided(z),
-        ci_low=tot - zc * tot_se,
-        ci_high=tot + zc * tot_se,
+        p_value=p,
+        ci_low=lo,
+        ci_high=hi,
         alpha=alpha,
         components=comps,
     )

@@ -11,7 +11,7 @@ over a grid of ``θ0`` gives a confidence set for the incidence-rate ratio.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, NamedTuple
+from typing import Literal, NamedTuple, get_args
 
 import numpy as np
 import pandas as pd
@@ -20,7 +20,7 @@ from ..errors import EstimationError
 from ..results import Estimate, Result, Role
 from .guards import check_option
 from .intervals import closest_achievable_level
-from .placebo import Direction, panel_arrays
+from .placebo import _TIE_RTOL, Direction, panel_arrays
 from .wording import describe_interval, describe_ratio, describe_significance, format_p
 
 __all__ = [
@@ -34,7 +34,6 @@ __all__ = [
 
 IntervalKind = Literal["two-sided", "one-sided"]
 _GRID_LIMITS = (0.01, 100.0)
-_TIE_RTOL = 1e-9
 
 
 class PoissonTwfeFit(NamedTuple):
@@ -372,7 +371,7 @@ class ConformalResult(Result):
         self, *, outcome: str | None = None, role: Role = "headline", note: str | None = None
     ) -> Estimate:
         """The ``results.json`` record: rate ratio, interval with its real level, p-value."""
-        check_option("role", role, ("headline", "robustness", "secondary"))
+        check_option("role", role, get_args(Role))
         side = (
             "two-sided"
             if self.interval == "two-sided"
@@ -488,8 +487,8 @@ def conformal_inference(
     5 % test rejected a true null about 4 % of the time, and its interval covered the true
     rate ratio about 95 % of the time (``tests/test_inference_simulation.py``).
     """
-    check_option("direction", direction, ("decrease", "increase"))
-    check_option("interval", interval, ("two-sided", "one-sided"))
+    check_option("direction", direction, get_args(Direction))
+    check_option("interval", interval, get_args(IntervalKind))
     if not 0.0 < level < 1.0:
         raise EstimationError(f"level must be between 0 and 1, got {level}")
     if not null_irr > 0:

@@ -13,7 +13,7 @@ in size (their noise differs); rescaling each estimate by its own Poisson scale 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, NamedTuple
+from typing import Literal, NamedTuple, get_args
 
 import numpy as np
 import pandas as pd
@@ -106,7 +106,7 @@ def placebo_interval_arrays(
     level, max_enumerate, n_draws, seed
         As in :func:`size_adjusted_interval`.
     """
-    check_option("method", method, ("conley_taber", "size_adjusted_placebo"))
+    check_option("method", method, get_args(IntervalMethod))
     y = np.asarray(counts, dtype=float)
     treated = np.asarray(treated, dtype=bool)
     post = np.asarray(post, dtype=bool)
@@ -252,7 +252,7 @@ class PlaceboInterval(Result):
         self, *, outcome: str | None = None, role: Role = "robustness", note: str | None = None
     ) -> Estimate:
         """The ``results.json`` record, with ``level`` the interval's real level."""
-        check_option("role", role, ("headline", "robustness", "secondary"))
+        check_option("role", role, get_args(Role))
         return Estimate(
             outcome=outcome or self.outcome,
             method=self.method,
@@ -431,19 +431,10 @@ def size_adjusted_interval(
     ``[α̂ - s_1 z_(M+1-k), α̂ - s_1 z_(k)]``. It is the inversion of the studentised
     placebo test. A common quasi-Poisson dispersion would cancel, so none is applied.
 
-    **Placebo estimates.** For each comparison area ``j`` (each set of ``N1`` comparison areas
-    when ``N1`` areas are treated), the DiD log ratio of ``j`` against the *other comparison
-    areas* (the treated area is left out: its post period carries the effect). With ``N1 > 1``
-    the treated areas are pooled into one series and the placebos are all ``C(N0, N1)`` pooled
-    sets of comparison areas (``B`` sampled when there are more than ``max_enumerate``); the
-    stated level then assumes those overlapping sets behave like exchangeable draws, which is
-    approximate.
-
-    **Level.** With ``M`` placebo estimates, the interval from the ``k``-th smallest and
-    ``k``-th largest has real level ``1 - 2k/(M + 1)`` when the treated area's error and the
-    ``M`` placebo errors are exchangeable; ``k`` is chosen so that this is the achievable
-    level closest to ``level`` (:func:`closest_achievable_level`), and ``level`` in the result
-    is that real level: 15/17 = 0.882 with 16 comparison wards, whatever was requested.
+    **Placebo estimates and level.** As :func:`conley_taber_interval`: each comparison area's
+    (or set of ``N1`` comparison areas') DiD log ratio against the other comparison areas,
+    and the real level ``1 - 2k/(M + 1)`` of the ``k``-th order statistics, 15/17 = 0.882 with
+    16 comparison wards whatever was requested.
 
     **Assumptions.** The studentised errors are exchangeable across areas: heteroskedasticity
     across areas is captured by the Poisson scale (Ferman & Pinto 2019, Review of Economics

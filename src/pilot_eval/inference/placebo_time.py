@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal, NamedTuple
+from typing import Literal, NamedTuple, get_args
 
 import numpy as np
 import pandas as pd
@@ -30,7 +30,7 @@ from .. import columns as C
 from ..errors import ConfigError, DataValidationError, EstimationError
 from ..results import Result
 from .guards import check_option
-from .placebo import Direction, did_log_ratio, panel_arrays
+from .placebo import _OTHERS, Direction, PanelArrays, _as_extreme, did_log_ratio, panel_arrays
 from .wording import describe_rank, describe_ratio, format_p
 
 __all__ = [
@@ -45,8 +45,6 @@ __all__ = [
 TimeStatistic = Literal["did_log_ratio", "studentised"]
 EstimatorReturns = Literal["log_ratio", "ratio", "other"]
 
-_TIE_RTOL = 1e-9
-_OTHERS = "the other areas' trend"
 #: What the methods note's simulation showed; quoted in every summary.
 SIMULATION_NOTE = (
     "in a simulation of 17 wards with 36 pre and 12 post months, placebo-in-time with "
@@ -113,7 +111,10 @@ def _design(post: np.ndarray, *, window: int | None, min_pre: int) -> _Design:
     return _Design(n_pre=n_pre, n_post=n_post, window=w, starts=starts)
 
 
-def _check_months(months: pd.DatetimeIndex) -> None:
+def _monthly_panel_arrays(panel: pd.DataFrame, *, outcome: str | None) -> PanelArrays:
+    """:func:`panel_arrays`, refusing a panel whose months are not consecutive."""
+    pa = panel_arrays(panel, outcome=outcome)
+    months = pa.months
     per = months.to_period("M")
     if len(per) > 1 and np.any(np.diff(per.asi8) != 1):
         raise DataValidationError(
@@ -121,19 +122,14 @@ def _check_months(months: pd.DatetimeIndex) -> None:
             f"consecutive with no gaps (from {months[0]:%Y-%m} to {months[-1]:%Y-%m}). "
             "Build the panel with pilot_eval.panel, which zero-fills."
         )
+    return pa
 
 
 def _rank_p(
     fake: np.ndarray, real: np.ndarray, direction: Direction
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Rank, one- and two-sided diagnostic p and the ``as_extreme`` mask (real counted)."""
-    tol = _TIE_RTOL * (1.0 + np.abs(real))
-    if direction == "decrease":
-        ext = fake <= (real + tol)[..., None]
-    else:
-        ext = fake >= (real - tol)[..., None]
-    n_ext = ext.sum(-1)
-    n_two = (np.abs(fake) >= (np.abs(real) - tol)[..., None]).sum(-1)
+    ext, n_ext, n_two = _as_extreme(fake, real, direction)
     k = fake.shape[-1]
     return 1 + n_ext, (1 + n_ext) / (1 + k), (1 + n_two) / (1 + k), ext
 
@@ -202,8 +198,8 @@ def placebo_time_arrays(
     one pass over the ``N × T`` counts plus ``O(T)`` for all fake starts: each start's four
     totals are differences of cumulative sums. There is no loop over starts.
     """
-    check_option("statistic", statistic, ("did_log_ratio", "studentised"))
-    check_option("direction", direction, ("decrease", "increase"))
+    check_option("statistic", statistic, get_args(TimeStatistic))
+    check_option("direction", direction, get_args(Direction))
     y = np.asarray(counts, dtype=float)
     treated = np.asarray(treated, dtype=bool)
     post = np.asarray(post, dtype=bool)
@@ -501,10 +497,9 @@ def placebo_in_time(
     starts. 5,000 areas × 48 months take about 0.1 s, nearly all of it reading the long
     panel (:func:`panel_arrays`).
     """
-    check_option("statistic", statistic, ("did_log_ratio", "studentised"))
-    check_option("direction", direction, ("decrease", "increase"))
-    pa = panel_arrays(panel, outcome=outcome)
-    _check_months(pa.months)
+    check_option("statistic", statistic, get_args(TimeStatistic))
+    check_option("direction", direction, get_args(Direction))
+    pa = _monthly_panel_arrays(panel, outcome=outcome)
     arr = placebo_time_arrays(
         pa.counts,
         treated=pa.treated,
@@ -604,12 +599,11 @@ def placebo_in_time_for(
         If the estimator fails or returns a non-finite number at some start (the message
         names the start).
     """
-    check_option("direction", direction, ("decrease", "increase"))
-    check_option("returns", returns, ("log_ratio", "ratio", "other"))
+    check_option("direction", direction, get_args(Direction))
+    check_option("returns", returns, get_args(EstimatorReturns))
     if not callable(estimator):
         raise ConfigError(f"estimator must be a callable (panel -> number), got {estimator!r}")
-    pa = panel_arrays(panel, outcome=outcome)
-    _check_months(pa.months)
+    pa = _monthly_panel_arrays(panel, outcome=outcome)
     d = _design(pa.post, window=window, min_pre=min_pre)
     w = d.window
     base = panel.loc[panel[C.OUTCOME] == pa.outcome]

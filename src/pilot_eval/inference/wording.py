@@ -15,7 +15,7 @@ The rules these helpers enforce (``../shared/methods/one-treated-area.md``):
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import Literal, get_args
 
 from ..errors import EstimationError
 from .guards import check_option
@@ -237,7 +237,7 @@ def describe_rank(
     ``describe_rank(3, 17)`` → ``"the 3rd-largest fall of the 17 areas"``.
     """
     if direction is not None:
-        check_option("direction", direction, ("decrease", "increase"))
+        check_option("direction", direction, get_args(Direction))
     what = {"decrease": "fall", "increase": "rise", None: "change"}[direction]
     if not 1 <= rank <= n:
         raise EstimationError(f"rank must be between 1 and {n}, got {rank}")
@@ -355,7 +355,7 @@ def headline_sentence(
         Words for the treated area, what is counted and the comparison.
     """
     if direction is not None:
-        check_option("direction", direction, ("decrease", "increase"))
+        check_option("direction", direction, get_args(Direction))
     parts: list[str] = []
     if mde is not None:
         parts.append(f"This design could reliably detect {_mde_text(mde)}.")

@@ -1,0 +1,301 @@
+"""Private helpers shared by the estimator modules.
+
+Count-panel designs (did, its, synth, selection): the panel contract check, the log-link count
+GLM fitter, option and alpha checks, and p-value wording. Every estimator module: the floor that
+makes a p-value acceptable to :class:`~pilot_eval.results.Estimate`.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+from scipy import optimize, special
+
+from ..columns import AREA, COUNT, GROUP, GROUPS, MONTH, OUTCOME, PANEL_COLUMNS, POST, TREATED
+from ..errors import ConfigError, DataValidationError, EstimationError
+from ..inference.wording import (
+    describe_interval,
+    describe_ratio,
+    describe_significance,
+    format_p,
+    format_ratio,
+)
+
+Family = Literal["poisson", "quasipoisson", "negbin"]
+
+_FAMILY_LABEL = {
+    "poisson": "Poisson",
+    "quasipoisson": "quasi-Poisson",
+    "negbin": "negative-binomial (NB2)",
+}
+
+#: Search range of the NB2 dispersion alpha (Var = mu + alpha mu^2).
+_NB_ALPHA_MIN, _NB_ALPHA_MAX = 1e-8, 100.0
+
+
+def _check_alpha(alpha: float) -> None:
+    """:class:`ConfigError` unless ``0 < alpha < 0.5`` (the count-panel designs' check).
+
+    The crime-science modules check alpha with :func:`.rates._check_alpha` instead, which
+    accepts anything below 1 and raises :class:`DataValidationError`.
+    """
+    if not (isinstance(alpha, (int, float)) and 0.0 < float(alpha) < 0.5):
+        raise ConfigError(
+            f"alpha must be a number between 0 and 0.5 (0.05 gives 95% intervals), not {alpha!r}."
+        )
+
+
+def _month_index(months: pd.Series) -> np.ndarray:
+    """Months as integers (year * 12 + month - 1), so differences are whole months."""
+    m = pd.DatetimeIndex(months)
+    return np.asarray(m.year * 12 + m.month - 1, dtype=np.int64)
+
+
+def _outcome_panel(
+    panel: pd.DataFrame,
+    *,
+    outcome: str,
+    include_buffer: bool = False,
+    require_comparison: bool = True,
+) -> pd.DataFrame:
+    """Validated copy of one outcome's rows of a panel (see :mod:`pilot_eval.columns`).
+
+    Returns a frame with the panel columns plus ``d`` (treated x post, int), sorted by area
+    and month. Raises :class:`DataValidationError` with what to fix when the panel breaks the
+    contract (missing columns, unknown outcome, unbalanced months, treatment that varies within
+    an area, a start date that differs between areas, no treated or no comparison area).
+    """
+    if not isinstance(panel, pd.DataFrame):
+        raise DataValidationError(
+            f"panel must be a pandas DataFrame (see pilot_eval.panel), not {type(panel).__name__}."
+        )
+    missing = [c for c in PANEL_COLUMNS if c not in panel.columns]
+    if missing:
+        raise DataValidationError(
+            f"The panel lacks the columns {missing}; a panel has the columns "
+            f"{list(PANEL_COLUMNS)} (build it with pilot_eval.panel)."
+        )
+    df = panel.loc[panel[OUTCOME] == outcome, list(PANEL_COLUMNS)].copy()
+    if df.empty:
+        known = sorted(map(str, panel[OUTCOME].unique()))
+        raise DataValidationError(
+            f"The panel has no rows for outcome {outcome!r}; its outcomes are {known}."
+        )
+    bad_groups = sorted(set(map(str, df[GROUP].unique())) - set(GROUPS))
+    if bad_groups:
+        raise DataValidationError(
+            f"Unknown group values {bad_groups} in the panel; use one of {list(GROUPS)}."
+        )
+    if not include_buffer:
+        df = df[df[GROUP] != "buffer"]
+    try:
+        df[MONTH] = pd.to_datetime(df[MONTH]).dt.to_period("M").dt.to_timestamp()
+    except (TypeError, ValueError) as exc:
+        raise DataValidationError(
+            "The panel's month column must hold dates (month starts such as 2024-01-01)."
+        ) from exc
+    counts = pd.to_numeric(df[COUNT], errors="coerce")
+    if counts.isna().any() or (counts < 0).any():
+        raise DataValidationError(
+            f"Outcome {outcome!r} has missing or negative counts; the panel must be zero-filled "
+            "with non-negative counts."
+        )
+    df[COUNT] = counts.astype(float)
+    df[TREATED] = df[TREATED].astype(bool)
+    df[POST] = df[POST].astype(bool)
+    df[AREA] = df[AREA].astype(str)
+    if df.duplicated([AREA, MONTH]).any():
+        raise DataValidationError(
+            f"Outcome {outcome!r} has more than one row for some area and month; aggregate the "
+            "panel to one row per outcome x area x month."
+        )
+    n_months = df[MONTH].nunique()
+    per_area = df.groupby(AREA)[MONTH].nunique()
+    if (per_area != n_months).any():
+        short = sorted(per_area[per_area != n_months].index)[:5]
+        raise DataValidationError(
+            f"The panel is not balanced for outcome {outcome!r}: areas {short} lack some months. "
+            "Zero-fill the panel (one row per area and month, count 0 where nothing was recorded)."
+        )
+    if (df.groupby(AREA)[TREATED].nunique() > 1).any():
+        raise DataValidationError(
+            "The treated flag changes within an area; it must mark treated areas in every month "
+            "(the period is marked by 'post')."
+        )
+    post_by_month = df.groupby(MONTH)[POST].agg(["min", "max"])
+    if (post_by_month["min"] != post_by_month["max"]).any():
+        raise DataValidationError(
+            "The 'post' flag differs between areas in the same month; these estimators assume "
+            "one start date for the whole pilot."
+        )
+    is_post = post_by_month["max"].astype(bool)
+    if not is_post.any() or is_post.all():
+        raise DataValidationError(
+            "The panel needs months both before and after the start ('post' both 0 and 1)."
+        )
+    start = is_post.index[is_post].min()
+    if ((is_post.index >= start) != is_post.to_numpy()).any():
+        raise DataValidationError(
+            "'post' must be 0 before the start month and 1 from it on; it switches back to 0."
+        )
+    if not df[TREATED].any():
+        raise DataValidationError(f"The panel has no treated area for outcome {outcome!r}.")
+    if require_comparison and df[TREATED].all():
+        raise DataValidationError(f"The panel has no comparison area for outcome {outcome!r}.")
+    df["d"] = (df[TREATED] & df[POST]).astype(int)
+    return df.sort_values([AREA, MONTH]).reset_index(drop=True)
+
+
+def _p_for_estimate(p: float | None) -> float | None:
+    """A p-value acceptable to :class:`Estimate` (in (0, 1]): tiny values floored, None if undefined."""
+    if p is None or not math.isfinite(p):
+        return None
+    return float(min(max(p, np.finfo(float).tiny), 1.0))
+
+
+def _fmt_p(p: float | None, *, min_p: float | None = None) -> str:
+    """:func:`pilot_eval.inference.wording.format_p` on a p-value floored above 0."""
+    return format_p(_p_for_estimate(p), min_p=min_p)
+
+
+def _wald_sentences(
+    *,
+    irr: float,
+    lo: float,
+    hi: float,
+    p: float,
+    alpha: float,
+    who: str,
+    reference: str,
+    how: str,
+) -> str:
+    """The change, its Wald interval and what the p-value does and does not show."""
+    text = (
+        f"{who} had {describe_ratio(irr, reference=reference)} (ratio {format_ratio(irr)}; "
+        f"{describe_interval(lo, hi, 1.0 - alpha)}; {how}; {_fmt_p(p)}). "
+    )
+    text += describe_significance(_p_for_estimate(p) or 1.0, min_p=0.0, alpha=alpha)
+    return text
+
+
+def _nb_alpha_given_mu(y: np.ndarray, mu: np.ndarray) -> float:
+    """NB2 alpha maximising the log-likelihood with the means held fixed (1-D, bounded)."""
+
+    def negll(log_a: float) -> float:
+        a = math.exp(log_a)
+        r = 1.0 / a
+        ll = (
+            special.gammaln(y + r)
+            - special.gammaln(r)
+            + y * np.log(a * mu)
+            - (y + r) * np.log1p(a * mu)
+        )
+        return -float(ll.sum())
+
+    opt = optimize.minimize_scalar(
+        negll,
+        bounds=(math.log(_NB_ALPHA_MIN), math.log(_NB_ALPHA_MAX)),
+        method="bounded",
+        options={"xatol": 1e-10},
+    )
+    return float(math.exp(opt.x))
+
+
+def _fit_negbin(y: np.ndarray, X: np.ndarray, start_params: np.ndarray) -> tuple[np.ndarray, float]:
+    """Joint maximum likelihood for an NB2 GLM by alternation (as R's ``MASS::glm.nb``).
+
+    Alternates the 1-D maximisation over alpha given the fitted means with the NB2 GLM fit
+    given alpha, until alpha changes by less than 1e-8 (relative). The fixed point is the
+    joint MLE of (coefficients, alpha); tests check it against statsmodels' discrete
+    ``NegativeBinomial`` (joint Newton).
+    """
+    params = np.asarray(start_params, dtype=float)
+    alpha = _nb_alpha_given_mu(y, np.exp(X @ params))
+    for _ in range(50):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = sm.GLM(y, X, family=sm.families.NegativeBinomial(alpha=alpha)).fit(
+                start_params=params, tol=1e-10
+            )
+        params = np.asarray(res.params, dtype=float)
+        new = _nb_alpha_given_mu(y, np.asarray(res.fittedvalues))
+        converged = abs(math.log(new) - math.log(alpha)) < 1e-8
+        alpha = new
+        if converged:
+            break
+    return params, alpha
+
+
+@dataclass(frozen=True)
+class _Fit:
+    params: np.ndarray
+    cov: np.ndarray
+    dispersion: float
+    nb_alpha: float | None
+    llf: float
+    df_resid: float
+    fitted: np.ndarray
+
+
+def _fit_count_glm(
+    y: np.ndarray,
+    X: np.ndarray,
+    *,
+    family: str,
+    vcov: str = "model",
+    groups: np.ndarray | None = None,
+) -> _Fit:
+    """Fit a log-link count GLM; the covariance follows ``family`` and ``vcov``.
+
+    ``quasipoisson`` uses the Poisson fit with scale = Pearson chi-squared / residual df
+    (statsmodels ``scale="X2"``); robust covariances (``hc1``, ``cluster``) do not depend on
+    that scale.
+    """
+    nb_alpha: float | None = None
+    start = None
+    if family == "negbin":
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            start = sm.GLM(y, X, family=sm.families.Poisson()).fit().params
+        start, nb_alpha = _fit_negbin(y, X, start)
+        model = sm.GLM(y, X, family=sm.families.NegativeBinomial(alpha=nb_alpha))
+    else:
+        model = sm.GLM(y, X, family=sm.families.Poisson())
+    kwargs: dict = {"start_params": start}
+    if family == "quasipoisson":
+        kwargs["scale"] = "X2"
+    if vcov == "hc1":
+        # statsmodels' GLM computes HC0 whatever HCx is asked for; the n / (n - k) factor
+        # that makes it HC1 (as Stata and pyfixest's "hetero") is applied below.
+        kwargs["cov_type"] = "HC0"
+    elif vcov == "cluster":
+        kwargs["cov_type"] = "cluster"
+        kwargs["cov_kwds"] = {"groups": groups}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = model.fit(**kwargs)
+    if not np.all(np.isfinite(res.params)):
+        raise EstimationError(
+            "The count model did not converge (non-finite coefficients). Check that the "
+            "treated area has recorded crimes both before and after the start."
+        )
+    dispersion = float(res.pearson_chi2 / res.df_resid) if res.df_resid > 0 else float("nan")
+    cov = np.asarray(res.cov_params(), dtype=float)
+    if vcov == "hc1":
+        n, k = X.shape
+        cov = cov * n / (n - k)
+    return _Fit(
+        params=np.asarray(res.params, dtype=float),
+        cov=cov,
+        dispersion=dispersion,
+        nb_alpha=nb_alpha,
+        llf=float(res.llf),
+        df_resid=float(res.df_resid),
+        fitted=np.asarray(res.fittedvalues, dtype=float),
+    )
