@@ -12,6 +12,20 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache(tmp_path_factory):
+    """Keep the police.uk Parquet cache of test runs out of the user's ~/.cache."""
+    import os
+
+    old = os.environ.get("PILOT_EVAL_CACHE")
+    os.environ["PILOT_EVAL_CACHE"] = str(tmp_path_factory.mktemp("cache"))
+    yield
+    if old is None:
+        os.environ.pop("PILOT_EVAL_CACHE", None)
+    else:
+        os.environ["PILOT_EVAL_CACHE"] = old
+
+
 @dataclass(frozen=True)
 class DemoPilot:
     data_dir: Path

@@ -117,7 +117,7 @@ def test_treated_polygon_in_degrees_covers_middle_square(grid):
     with pytest.warns(UserWarning, match=r"dropped: \['r1c1'\]"):
         areas = build_areas(grid, treated_polygon=outline, buffer_m=400)
     assert areas[C.AREA].iloc[:2].tolist() == [TREATED_CODE, BUFFER_CODE]
-    assert areas[C.NAME].iloc[0] == "treated"
+    assert areas[C.NAME].iloc[0] == "Pilot area"
     assert areas[C.GROUP].tolist() == ["treated", "buffer"] + ["comparison"] * 8
     assert areas.geometry.iloc[0].area == pytest.approx(1e6, rel=1e-6)
 

@@ -54,9 +54,11 @@ def test_mde_comes_before_the_result(report):
 
 def test_headline_states_rank_floor_and_real_level(report):
     _, _, text = report
-    assert re.search(r"the largest fall of all 18 areas", text)
-    assert "smallest possible p-value is 0.056" in text
-    assert "95 % interval" in text  # conformal, real level 47/48 = 0.979 or 46/48 = 0.958
+    # the headline's interval is the conformal one, labelled with its real level (46/48 = 0.958
+    # shows as "95 %"; never rounded up)
+    assert re.search(r"\(95 % interval [^)]*; conformal inference over time\)", text)
+    assert "the most unusual fall (allowing for each area's size" in text
+    assert "cannot give a p-value below 0.056" in text
     assert "88 % interval" in text  # size-adjusted placebo interval, 16/18
 
 

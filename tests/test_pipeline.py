@@ -157,3 +157,44 @@ def test_survey_did_covers_the_injected_change(evaluation, demo_pilot, tmp_path)
     assert doc["survey"]["ci_low"] < doc["survey"]["estimate"] < doc["survey"]["ci_high"]
     # the crime estimates keep the count/ratio contract
     assert {e["scale"] for e in doc["estimates"]} <= {"count", "ratio"}
+
+
+def _variant(demo_pilot, tmp_path, **changes):
+    """A copy of the demo config (same data) with some fields changed."""
+    import yaml
+
+    raw = yaml.safe_load(demo_pilot.config_path.read_text())
+    for dotted, value in changes.items():
+        node = raw
+        *path, last = dotted.split("__")
+        for key in path:
+            node = node[key]
+        node[last] = value
+    for key in ("crimes", "boundaries", "interventions", "survey"):
+        raw["data"][key] = str((demo_pilot.config_path.parent / raw["data"][key]).resolve())
+    p = tmp_path / "variant.yml"
+    p.write_text(yaml.safe_dump(raw, sort_keys=False))
+    return p
+
+
+def test_window_beyond_the_data_is_refused(demo_pilot, tmp_path):
+    """The demo data end in 2025-06: 24 post months from 2024-04 would need up to 2026-03."""
+    from pilot_eval.errors import DataValidationError
+
+    cfg = _variant(demo_pilot, tmp_path, windows__post_months=24)
+    with pytest.raises(DataValidationError, match=r"no police.uk data for 2025-07 to 2026-03"):
+        prepare(cfg)
+
+
+def test_pilot_area_without_crimes_is_refused(demo_pilot, tmp_path):
+    """A 10 m square polygon as the pilot area holds no crimes at all."""
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from pilot_eval.errors import DataValidationError
+
+    poly = tmp_path / "tiny.geojson"
+    gpd.GeoDataFrame(geometry=[box(549000, 178000, 549010, 178010)], crs="EPSG:27700").to_file(poly)
+    cfg = _variant(demo_pilot, tmp_path, treated={"polygon": str(poly)})
+    with pytest.raises(DataValidationError, match="no recorded"):
+        prepare(cfg)

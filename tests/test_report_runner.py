@@ -101,3 +101,33 @@ def test_cli_reports_errors_plainly(tmp_path, capsys):
     code = main(["run", str(tmp_path / "missing.yml")])
     assert code == 2
     assert "no such config file" in capsys.readouterr().err
+
+
+NO_RESULTS = """
+print("ran, but forgot to write results")
+"""
+DIES = """
+import os
+os._exit(1)
+"""
+
+
+@pytest.mark.parametrize("body", [NO_RESULTS, DIES], ids=["no-results-json", "kernel-dies"])
+def test_any_failure_removes_the_old_report(tmp_path, body):
+    reports = tmp_path / "reports"
+    run_pilot(DEMO, output_root=reports, notebook=_notebook(tmp_path / "good.ipynb", GOOD))
+    folder = reports / "demo-belvedere"
+    assert (folder / "report.html").is_file()
+    with pytest.raises(ReportError) as ei:
+        run_pilot(DEMO, output_root=reports, notebook=_notebook(tmp_path / "bad.ipynb", body))
+    assert not (folder / "report.html").exists()
+    assert not (folder / "results.json").exists()
+    failed = folder / "evaluate_pilot.FAILED.ipynb"
+    assert failed.is_file() and str(failed.resolve()) in str(ei.value)
+    assert [p.name for p in reports.iterdir()] == ["demo-belvedere"]  # no staging left
+
+
+def test_reserved_parameters_rejected(tmp_path):
+    nb = _notebook(tmp_path / "nb.ipynb", GOOD)
+    with pytest.raises(ReportError, match="set by pilot-eval run itself"):
+        run_pilot(DEMO, output_root=tmp_path / "r", notebook=nb, parameters={"output_dir": "x"})

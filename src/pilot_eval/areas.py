@@ -88,7 +88,7 @@ def build_areas(
         Codes of the treated areas; each becomes one treated area with its own polygon.
     treated_polygon
         Alternatively, an outline of the treated area (any declared CRS); its features are
-        merged into ONE treated area with code :data:`TREATED_CODE` and name ``"treated"``.
+        merged into ONE treated area with code :data:`TREATED_CODE` and name ``"Pilot area"``.
     buffer_m
         Width of the displacement buffer in metres. The buffer is one area, code
         :data:`BUFFER_CODE`: the union of the treated areas grown by ``buffer_m`` minus that
@@ -151,7 +151,7 @@ def build_areas(
         treated_union = shapely.union_all(np.asarray(outline.geometry.array, dtype=object))
         if treated_union.is_empty or shapely.get_type_id(treated_union) not in _POLYGONAL:
             raise GeometryError("the treated polygon holds no polygon (empty or lines/points).")
-        treated_row = {C.AREA: TREATED_CODE, C.NAME: "treated", C.GROUP: "treated"}
+        treated_row = {C.AREA: TREATED_CODE, C.NAME: "Pilot area", C.GROUP: "treated"}
         rows.append({**treated_row, "geometry": treated_union})
         treated_set: set[str] = set()
     else:

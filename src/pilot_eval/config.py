@@ -129,14 +129,25 @@ class Intervention(_Model):
 class Windows(_Model):
     """Evaluation windows, in whole months, before and from the intervention start."""
 
-    pre_months: int = Field(ge=3, le=240)
+    pre_months: int = Field(
+        ge=3, le=240, description="24 or more is advised: seasonality needs whole years"
+    )
     post_months: int = Field(ge=1, le=120)
 
 
+ExpectedChange = Literal["decrease", "increase"]
+
+
 class Outcome(_Model):
-    """An outcome: a named set of crime types (police.uk) or offence categories (MPS)."""
+    """An outcome: a named set of crime types (police.uk) or offence categories (MPS).
+
+    ``expected_change`` is the direction the pilot aimed for (a fall, usually; a rise for
+    outcomes the pilot tries to bring to light, such as reports through new QR codes). It sets
+    the direction of the one-sided placebo test and is stated in the report.
+    """
 
     name: str = Field(min_length=1)
+    expected_change: ExpectedChange = "decrease"
     crime_types: tuple[str, ...] = ()
     categories: tuple[str, ...] = Field(
         default=(), description="MPS major/minor text or VAWG offence groups"
@@ -155,7 +166,7 @@ class ReportOptions(_Model):
     title: str = Field(min_length=1)
     small_count_threshold: int = Field(
         default=5,
-        ge=1,
+        ge=3,
         description="Counts below this are shown as '<N' in published tables",
     )
     survey_question: str = Field(

@@ -29,55 +29,88 @@ def _shade_intervention(ax, start: pd.Timestamp, end: pd.Timestamp | None) -> No
     ax.axvline(start, color="0.3", linestyle="--", linewidth=1)
 
 
+_PERIODS = (("MS", "month"), ("QS", "quarter"), ("YS", "year"))
+
+
+def publishable_period(series: pd.DataFrame, *, threshold: int) -> tuple[str, str] | None:
+    """The finest of month / quarter / year at which no count is between 1 and threshold-1.
+
+    ``series`` has one column per plotted series and a monthly DatetimeIndex. Returns the
+    pandas frequency and its name, or None when even yearly totals would reveal small counts.
+    """
+    for freq, label in _PERIODS:
+        agg = series.resample(freq).sum() if freq != "MS" else series
+        values = agg.to_numpy()
+        if not ((values > 0) & (values < threshold)).any():
+            return freq, label
+    return None
+
+
 def monthly_chart(
     panel: pd.DataFrame,
     *,
     outcome: str,
     start: pd.Timestamp,
     end: pd.Timestamp | None = None,
+    small_count_threshold: int = 5,
     title: str = "",
 ) -> Figure:
-    """Treated area's monthly counts against what the comparison areas' trend predicts.
+    """Treated area's counts over time against what the comparison areas' trend predicts.
 
-    The comparison line is the comparison areas' monthly total scaled so that its pre-period
-    total equals the treated area's: the path the treated area would have followed had it
-    moved like the comparison areas (the DiD counterfactual in picture form).
+    The comparison line is the comparison areas' total scaled so that its pre-period total
+    equals the treated area's: the path the treated area would have followed had it moved like
+    the comparison areas (the DiD counterfactual in picture form).
+
+    Privacy: the pilot area's and buffer's recorded counts are drawn by month only when no
+    month holds between 1 and ``small_count_threshold - 1`` crimes; otherwise by quarter, or by
+    year; if even yearly counts are that small they are not drawn at all (the chart says so).
     """
     df = panel[panel[OUTCOME] == outcome]
     by = df.groupby([GROUP, MONTH], observed=True)[COUNT].sum().unstack(GROUP).fillna(0)
-    pre = by.index < start
+    by.index = pd.DatetimeIndex(by.index)
+    shown = [g for g in ("treated", "buffer") if g in by]
+    period = publishable_period(by[shown], threshold=small_count_threshold)
     fig, ax = plt.subplots(figsize=(9, 4))
     with plt.rc_context(PLOT_STYLE):
         _shade_intervention(ax, start, end)
-        if "treated" in by:
+        note = ""
+        if period is None:
+            note = " (pilot-area counts too small to publish)"
+            agg = by.resample("YS").sum()
+            label = "year"
+        else:
+            freq, label = period
+            agg = by if freq == "MS" else by.resample(freq).sum()
+        pre = agg.index < start
+        if period is not None and "treated" in agg:
             ax.plot(
-                by.index,
-                by["treated"],
+                agg.index,
+                agg["treated"],
                 color=TREATED_COLOUR,
                 marker="o",
                 ms=3,
                 label="Pilot area (recorded)",
             )
-        if "comparison" in by and "treated" in by and by.loc[pre, "comparison"].sum() > 0:
-            k = by.loc[pre, "treated"].sum() / by.loc[pre, "comparison"].sum()
+        if "comparison" in agg and "treated" in agg and agg.loc[pre, "comparison"].sum() > 0:
+            k = agg.loc[pre, "treated"].sum() / agg.loc[pre, "comparison"].sum()
             ax.plot(
-                by.index,
-                by["comparison"] * k,
+                agg.index,
+                agg["comparison"] * k,
                 color=COMPARISON_COLOUR,
                 label="Comparison areas, scaled to the pilot area's pre-period level",
             )
-        if "buffer" in by:
+        if period is not None and "buffer" in agg:
             ax.plot(
-                by.index,
-                by["buffer"],
+                agg.index,
+                agg["buffer"],
                 color=BUFFER_COLOUR,
                 linewidth=1,
                 alpha=0.8,
                 label="Displacement buffer (recorded)",
             )
-        ax.set_ylabel(f"{outcome} per month")
+        ax.set_ylabel(f"{outcome} per {label}")
         ax.set_ylim(bottom=0)
-        ax.set_title(title or outcome)
+        ax.set_title((title or outcome) + (f", by {label}" if label != "month" else "") + note)
         ax.legend(
             loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2, fontsize=8, frameon=False
         )

@@ -18,10 +18,11 @@ from . import columns as C
 from .config import PilotConfig
 from .inference.wording import (
     describe_interval,
+    describe_ratio,
     format_level,
     format_p,
     format_ratio,
-    headline_sentence,
+    ordinal,
 )
 from .privacy import suppress_small_counts
 
@@ -66,9 +67,14 @@ def title_block(evaluation) -> Markdown:
     n_comp = int((prep.areas[C.GROUP] == "comparison").sum())
     start, end = cfg.intervention.start, cfg.intervention.end
     period = f"from {start:%B %Y}" + (f" to {end:%B %Y}" if end is not None else "")
+    where = (
+        f"Crimes within {cfg.buffer_m:g} m around it are"
+        if cfg.data.source == "police_uk"
+        else f"Crimes in the neighbouring areas within {cfg.buffer_m:g} m of it are"
+    )
     buffer = (
-        f" Crimes within {cfg.buffer_m:g} m around it are counted separately, to see whether "
-        "crime moved next door (displacement) or the benefit spread (diffusion)."
+        f" {where} counted separately, to see whether crime moved next door (displacement) "
+        "or the benefit spread (diffusion)."
         if (prep.areas[C.GROUP] == "buffer").any()
         else ""
     )
@@ -96,35 +102,58 @@ def components_table(config: PilotConfig) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["What", "From", "Details", "Number", "Cost (£)"])
 
 
+def components_note(config: PilotConfig) -> Markdown:
+    if config.intervention.components:
+        return Markdown("")
+    return Markdown(
+        "_The pilot config lists no components; add them under `intervention.components` to "
+        "show what was done, where and at what cost._"
+    )
+
+
+def other_outcomes_note(evaluation) -> Markdown:
+    if len(evaluation.outcomes) > 1:
+        return Markdown("")
+    return Markdown("_This pilot has no other outcomes._")
+
+
 def table_html(df: pd.DataFrame) -> HTML:
     """A plain, deterministic HTML table (no random ids), for the report."""
     return HTML(df.to_html(index=False, escape=True, border=0, classes="pilot-table"))
 
 
 def detectable_effect(outcome_eval, *, config: PilotConfig) -> Markdown:
-    """What the design could detect, shown BEFORE the result."""
+    """What the headline test could detect, shown BEFORE the result.
+
+    The minimum detectable effect is the conformal test's, simulated from the months before
+    the start (so it does not depend on the result).
+    """
     mde = outcome_eval.mde
-    pct = mde.pct_fall
-    if not math.isfinite(pct):
+    what = _what(mde.direction)
+    if not mde.detectable:
         words = (
-            "With so few recorded crimes, this evaluation could not reliably detect even a "
-            "complete stop: treat any result below as descriptive only."
+            f"{mde.summary()} **This pilot is too small for this evaluation to detect a "
+            "plausible change**: treat the result below as descriptive only. "
         )
     else:
-        pct_i = math.ceil(pct - 1e-9)
+        pct = math.ceil(abs(mde.pct_change) - 1e-9)
         words = (
-            f"With the crimes recorded before the pilot, this evaluation can reliably "
-            f"({mde.power:.0%} of the time) detect a fall of **{pct_i} % or more** in "
-            f"{outcome_eval.outcome} in the pilot area, relative to the comparison "
-            "areas. "
+            f"With the crimes recorded before the pilot, the test this report leads with "
+            f"(conformal inference over time) would detect a {what} of **{pct} % or more** in "
+            f"{outcome_eval.outcome} in the pilot area, relative to the comparison areas, "
+            f"{mde.power:.0%} of the time. "
         )
-        if pct_i > 25:
+        if pct > 25:
             words += (
-                "**This pilot is too small to detect smaller changes**: a real fall of, say, "
-                "10–20 % would most likely look like noise here. "
+                f"**This pilot is too small to detect smaller changes**: a real {what} of, "
+                "say, 10–20 % would most likely look like chance here. "
             )
         else:
             words += "Smaller real changes may well go undetected. "
+        words += (
+            "(This assumes months vary independently around the trend; if they do not, "
+            "the detectable change is larger.) "
+        )
     disp = outcome_eval.dispersion
     if disp.overdispersed:
         words += (
@@ -134,25 +163,59 @@ def detectable_effect(outcome_eval, *, config: PilotConfig) -> Markdown:
     return Markdown(f"**Before the results: what could this evaluation detect?** {words}")
 
 
-def headline(outcome_eval, *, area_name: str, alpha: float) -> Markdown:
-    """The headline result in plain English, from inference valid with one treated area."""
+def _what(direction: str) -> str:
+    return "fall" if direction == "decrease" else "rise"
+
+
+def _alpha_text(alpha: float) -> str:
+    return f"{alpha * 100:g} %"
+
+
+def _units(n_treated: int) -> str:
+    return "areas" if n_treated == 1 else "possible sets of areas"
+
+
+def headline(outcome_eval, *, area_name: str, alpha: float, n_treated: int = 1) -> Markdown:
+    """The headline result in plain English, from inference valid with one treated area.
+
+    The change and its interval come from conformal inference over time (its real level is
+    stated); whether the interval excludes no change is what the evidence sentence says. The
+    placebo ranking follows, one-sided in the direction the pilot aimed for, with its floor.
+    """
     pl, cf = outcome_eval.placebo, outcome_eval.conformal
-    text = headline_sentence(
-        irr=pl.ratio,
-        p=pl.p_one_sided,
-        min_p=pl.min_p,
-        direction=pl.direction,
-        rank=int(pl.rank),
-        n_reference=int(pl.n_reference),
-        low=cf.ci_low,
-        high=cf.ci_high,
-        level=cf.level,
-        mde=None,
-        alpha=alpha,
-        area=area_name,
-        noun=_noun(outcome_eval.outcome),
+    noun = _noun(outcome_eval.outcome)
+    parts = [
+        f"{area_name} had {describe_ratio(cf.irr, noun=noun)} "
+        f"({describe_interval(cf.ci_low, cf.ci_high, cf.level)}; conformal inference over time)."
+    ]
+    excludes = (cf.ci_low > 1.0) or (cf.ci_high < 1.0)
+    if excludes:
+        parts.append(
+            f"The interval excludes no change (two-sided {format_p(cf.p_two_sided, min_p=cf.min_p)})."
+        )
+    else:
+        parts.append(
+            "The interval includes no change, so this is not clear evidence of a change, and it "
+            "does not rule out a real one."
+        )
+    aimed = pl.direction
+    went = "decrease" if cf.irr < 1 else "increase"
+    if went != aimed and abs(cf.irr - 1) >= 0.005:
+        parts.append(f"The change went the other way from the {_what(aimed)} the pilot aimed for.")
+    n, unit, what = int(pl.n_reference), _units(n_treated), _what(aimed)
+    place = "most unusual" if pl.rank == 1 else f"{ordinal(int(pl.rank))}-most unusual"
+    parts.append(
+        f"Giving the pilot, in turn, to every one of the {n:,} {unit}, the pilot area's change "
+        f"was the {place} {what} (allowing for each area's size; one-sided "
+        f"{format_p(pl.p_one_sided, min_p=pl.min_p)} for a {what})."
     )
-    return Markdown(f"### {outcome_eval.outcome}\n\n{text}")
+    if pl.min_p > alpha:
+        parts.append(
+            f"With {n:,} {unit} this ranking cannot give a p-value below "
+            f"{format_p(pl.min_p).removeprefix('p = ')}, so on its own it can never reach the "
+            f"{_alpha_text(alpha)} level."
+        )
+    return Markdown(f"### {outcome_eval.outcome}\n\n" + " ".join(parts))
 
 
 def before_after_table(outcome_eval, *, config: PilotConfig) -> pd.DataFrame:
@@ -196,7 +259,8 @@ def robustness_table(outcome_eval) -> pd.DataFrame:
             "areas' noise alike; mis-sized for unusually small or large areas",
         ),
         "wdd_scaled": (
-            "Weighted displacement difference (crimes, incl. buffer)",
+            "Weighted displacement difference (crimes"
+            + (", pilot area and buffer)" if outcome_eval.wdd.has_displacement else ")"),
             "Poisson counts widened for overdispersion; no serial correlation",
         ),
         "log_irr": ("Log rate ratio (Wilson)", "Poisson counts; no serial correlation"),
@@ -225,7 +289,9 @@ def robustness_table(outcome_eval) -> pd.DataFrame:
                 ],
                 "Estimate": value,
                 "Interval": f"{format_level(e.level)}: {interval}",
-                "p-value": "" if e.p_value is None or pd.isna(e.p_value) else format_p(e.p_value),
+                "p-value (two-sided)": ""
+                if e.p_value is None or pd.isna(e.p_value)
+                else format_p(e.p_value),
                 "Assumes": assumption,
             }
         )
@@ -252,30 +318,42 @@ def _noun(outcome: str) -> str:
     return first.lower() + (" " + rest if rest else "")
 
 
-def placebo_text(outcome_eval) -> Markdown:
-    """How to read the placebo chart, with the design's smallest p-value."""
+def placebo_text(outcome_eval, *, alpha: float, n_treated: int = 1) -> Markdown:
+    """How to read the placebo chart, with the ranking's smallest possible p-value."""
     pl = outcome_eval.placebo
     sa = outcome_eval.size_adjusted
+    n, unit = int(pl.n_reference), _units(n_treated)
+    floor = format_p(pl.min_p).removeprefix("p = ")
+    if pl.min_p > alpha:
+        need = math.ceil(1 / alpha)
+        reach = (
+            f"so the ranking on its own can never reach the {_alpha_text(alpha)} level (that "
+            f"needs at least {need} {unit})"
+        )
+    else:
+        reach = f"which is below the {_alpha_text(alpha)} level"
     return Markdown(
-        f"Each dot is one area's change, computed as if that area had had the pilot. "
-        f"The pilot area's result is ranked among all {pl.n_reference} "
-        f"(including itself), by how far each change stands out from that area's own "
-        f"month-to-month variation: small areas swing more, so a small area can show a bigger "
-        f"percentage change yet rank lower. With {pl.n_reference} areas the smallest possible p-value is "
-        f"{pl.min_p:.3f}, so no result of this design can be called significant at the 5 % "
-        f"level{'' if pl.min_p <= 0.05 else ' (that needs at least 20 areas)'}. "
-        f"The spread of the other areas' results gives an interval for the pilot area's "
-        f"change: {describe_interval(sa.ci_low, sa.ci_high, sa.level)}."
+        f"Each dot is one area's change, computed as if that area had had the pilot. The pilot "
+        f"area's result is ranked among all {n:,} {unit} (including its own), by how far each "
+        "change stands out from that area's own month-to-month variation: small areas swing "
+        "more, so a small area can show a bigger percentage change yet rank lower. With "
+        f"{n:,} {unit} the smallest possible p-value is {floor}, {reach}. The spread of the "
+        "other areas' results gives an interval for the pilot area's change: "
+        f"{describe_interval(sa.ci_low, sa.ci_high, sa.level)}."
     )
 
 
-def displacement_text(outcome_eval) -> Markdown:
-    """Displacement or diffusion in the buffer, from the WDD."""
+def displacement_text(outcome_eval, *, alpha: float) -> Markdown:
+    """Displacement or diffusion in the buffer, from the WDD (counts, so Poisson-based)."""
+    from statistics import NormalDist
+
     w = outcome_eval.wdd
     if not getattr(w, "has_displacement", False):
         return Markdown("No displacement buffer was set, so displacement was not assessed.")
-    lo = w.est_displace - 1.96 * w.se_displace
-    hi = w.est_displace + 1.96 * w.se_displace
+    z = NormalDist().inv_cdf(1 - alpha / 2)
+    lo = w.est_displace - z * w.se_displace
+    hi = w.est_displace + z * w.se_displace
+    lab = format_level(1 - alpha)
     way = "fewer" if w.est_displace < 0 else "more"
     meaning = (
         "which would suggest the benefit spread to the surrounding streets (diffusion)"
@@ -291,9 +369,10 @@ def displacement_text(outcome_eval) -> Markdown:
     return Markdown(
         f"**Displacement.** In the buffer around the pilot area there were "
         f"{abs(w.est_displace):,.0f} {way} crimes than the comparison areas' trend predicts "
-        f"(95 % interval {lo:+,.0f} to {hi:+,.0f}), {meaning}. {sure} Taking the pilot area "
-        f"and buffer together: {w.est_total:+,.0f} crimes (interval {w.ci_low:+,.0f} to "
-        f"{w.ci_high:+,.0f})."
+        f"({lab} interval {lo:+,.0f} to {hi:+,.0f}), {meaning}. {sure} Taking the pilot area "
+        f"and buffer together: {w.est_total:+,.0f} crimes ({lab} interval {w.ci_low:+,.0f} to "
+        f"{w.ci_high:+,.0f}). These intervals treat crimes in different months as independent "
+        "(widened for overdispersion), so they are a secondary figure."
     )
 
 
@@ -301,22 +380,33 @@ def event_study_text(outcome_eval) -> Markdown:
     es = outcome_eval.event_study
     if not math.isfinite(es.pretrend_p):
         return Markdown("There were too few months before the start to check earlier trends.")
-    verdict = (
-        "Before the start, the pilot area moved in step with the comparison areas "
-        if es.pretrend_p >= 0.1
-        else "**Before the start, the pilot area was already moving differently from the "
-        "comparison areas**, which weakens every comparison in this report "
-    )
+    if es.pretrend_p >= 0.1:
+        verdict = (
+            "There is no clear sign that the pilot area was already moving differently from the "
+            "comparison areas before the start"
+        )
+        caveat = " This check has limited power, so it cannot prove they moved in step."
+    else:
+        verdict = (
+            "**Before the start, the pilot area was already moving differently from the "
+            "comparison areas**, which weakens every comparison in this report"
+        )
+        caveat = ""
     return Markdown(
-        f"{verdict}(test of no difference before the start: {format_p(es.pretrend_p)}). "
-        "Each point is a quarter's ratio to the comparison trend; bars are 95 % intervals "
-        "assuming no serial correlation."
+        f"{verdict} (test of no difference before the start: {format_p(es.pretrend_p)}).{caveat} "
+        f"Each point is a quarter's ratio to the comparison trend; bars are "
+        f"{format_level(1 - es.alpha)} intervals assuming no serial correlation."
     )
 
 
 def placebo_time_text(outcome_eval) -> Markdown:
     """The fake-start-date picture in words: a diagnostic, never a p-value."""
     pt = outcome_eval.placebo_time
+    if pt is None:
+        return Markdown(
+            "There are too few months before the start (a year is needed before the first fake "
+            "start date) to compare the real change with fake start dates."
+        )
     return Markdown(
         f"The same comparison computed at {pt.n_fake} fake start dates before the pilot "
         f"(each with a {pt.window}-month window) shows how unusual the real change is against "
@@ -326,15 +416,25 @@ def placebo_time_text(outcome_eval) -> Markdown:
     )
 
 
-def cost_text(outcome_eval) -> Markdown:
-    """Cost per crime prevented, from the config's component costs and the WDD estimate."""
+def cost_text(outcome_eval, *, config: PilotConfig) -> Markdown:
+    """Cost per crime prevented, from the config's costs and the headline (conformal) interval."""
     cost = outcome_eval.cost
     if cost is None:
-        return Markdown("")
+        return Markdown(
+            "**Cost.** No component of the pilot has a recorded cost, so cost per crime "
+            "prevented is not given."
+        )
+    comps = config.intervention.components
+    missing = [c for c in comps if c.cost is None]
+    partial = (
+        f" {len(missing)} of the {len(comps)} components have no recorded cost, so the "
+        "pilot's real cost, and the cost per crime prevented, are higher than shown."
+        if missing
+        else ""
+    )
     return Markdown(
-        f"**Cost.** {cost.summary()} This uses the weighted displacement difference for the "
-        "pilot area and buffer together, which assumes crimes in different months are "
-        "independent; treat it as a rough guide."
+        f"**Cost.** {cost.summary()} Crimes prevented are counted in the pilot area only, from "
+        f"the headline ratio and its interval.{partial}"
     )
 
 
@@ -354,7 +454,7 @@ def selection_table(evaluation, outcome_eval, *, top: int = 5) -> pd.DataFrame:
     )
 
 
-def survey_text(evaluation) -> Markdown:
+def survey_text(evaluation, *, alpha: float = 0.05) -> Markdown:
     """Feelings of safety from the resident survey: what it could detect, then the result."""
     sv = evaluation.survey
     if sv is None:
@@ -379,7 +479,8 @@ def survey_text(evaluation) -> Markdown:
         f"to the comparison areas ({mde.power:.0%} of the time); smaller real changes may well "
         f"go undetected.\n\n"
         f"The share of residents who {sv.question} {way} by **{abs(pts):.1f} percentage "
-        f"points** more in the pilot area than in the comparison areas (95 % interval "
+        f"points** more in the pilot area than in the comparison areas "
+        f"({format_level(1 - alpha)} interval "
         f"{lo:+.1f} to {hi:+.1f} points). {verdict} This interval reflects the sampling of "
         "respondents only; with one pilot area, area-wide changes in mood are not in it, so "
         "treat it as a secondary figure."
@@ -458,9 +559,9 @@ def synth_text(outcome_eval) -> Markdown:
     if sc is None:
         return Markdown("")
     return Markdown(
-        f"**Synthetic control.** A weighted mix of comparison areas built to track the pilot "
-        f"area before the start had a fit ratio after the start of {sc.ratio:.2f}; its "
-        f"post/pre error ratio ranked {sc.rank} of {sc.n_units} areas "
+        f"**Synthetic control.** A weighted mix of comparison areas was built to track the "
+        f"pilot area before the start. How far the pilot area then drifted from it, relative to "
+        f"the pre-start fit, ranked {sc.rank} of {sc.n_units} areas "
         f"({format_p(sc.p_value, min_p=1 / sc.n_units)}, two-sided). This method gives a rank, "
         "not an interval, so it is a check on the main result rather than a result of its own."
     )

@@ -74,6 +74,63 @@ def _share(n: int, total: int) -> str:
     return f"{n:,} of {total:,} ({(100.0 * n / total) if total else 0:.1f} %)"
 
 
+def _check_police_uk_coverage(incidents: pd.DataFrame, cfg: PilotConfig, wanted) -> None:
+    """Refuse windows beyond the data and crime types that never occur.
+
+    A month with no police.uk file would otherwise be zero-filled and read as a month with
+    no crime, which can fake a large fall (or rise).
+    """
+    from .errors import DataValidationError
+
+    seen = set(incidents[C.CRIME_TYPE].dropna().unique())
+    absent = sorted(set(wanted) - seen)
+    if absent:
+        raise DataValidationError(
+            f"{cfg.data.crimes}: crime type(s) {absent} named in the config's outcomes never "
+            f"occur in the data. Check the spelling against the police.uk types present: "
+            f"{sorted(seen)}."
+        )
+    present = set(pd.to_datetime(incidents[C.MONTH].unique()))
+    missing = [m for m in cfg.months if m not in present]
+    if missing:
+        runs = _month_runs(missing)
+        raise DataValidationError(
+            f"{cfg.data.crimes}: no police.uk data for {runs} (of the evaluation's "
+            f"{cfg.months[0]:%Y-%m} to {cfg.months[-1]:%Y-%m}). Months without data cannot "
+            "be counted as months without crime: download them (pilot-eval fetch police) or "
+            "shorten windows.pre_months / windows.post_months."
+        )
+
+
+def _month_runs(months: list[pd.Timestamp]) -> str:
+    """['2025-04', '2025-05', '2025-07'] -> '2025-04 to 2025-05, 2025-07'."""
+    runs: list[list[pd.Timestamp]] = []
+    for m in sorted(months):
+        if runs and m == runs[-1][-1] + pd.DateOffset(months=1):
+            runs[-1].append(m)
+        else:
+            runs.append([m])
+    return ", ".join(
+        f"{r[0]:%Y-%m}" if len(r) == 1 else f"{r[0]:%Y-%m} to {r[-1]:%Y-%m}" for r in runs
+    )
+
+
+def _check_treated_has_crimes(panel: pd.DataFrame, cfg: PilotConfig) -> None:
+    """A pilot area with no recorded crime before the start has no change to estimate."""
+    from .errors import DataValidationError
+
+    pre = panel[panel[C.TREATED] & ~panel[C.POST]]
+    totals = pre.groupby(C.OUTCOME, observed=True)[C.COUNT].sum()
+    empty = [o.name for o in cfg.outcomes if totals.get(o.name, 0) == 0]
+    if empty:
+        raise DataValidationError(
+            f"the pilot area has no recorded {', '.join(repr(e) for e in empty)} in the "
+            f"{cfg.windows.pre_months} months before the start, so no change can be estimated. "
+            "Check the treated area (codes or polygon) and the outcome's crime types, or drop "
+            "that outcome."
+        )
+
+
 def neighbours_as_buffer(areas: gpd.GeoDataFrame, *, distance_m: float) -> gpd.GeoDataFrame:
     """Mark comparison areas within ``distance_m`` of the treated area(s) as ``buffer``.
 
@@ -160,6 +217,7 @@ def _prepare(cfg: PilotConfig) -> PreparedPilot:
             crime_types=wanted,
             cache_dir=cache_dir() / "police-uk",
         )
+        _check_police_uk_coverage(incidents, cfg, wanted)
         total = len(incidents)
         located = assign_points(project_points(incidents), areas)
         no_xy = int(located[C.X].isna().sum())
@@ -192,6 +250,7 @@ def _prepare(cfg: PilotConfig) -> PreparedPilot:
             start=cfg.intervention.start,
         )
     validate_panel(panel)
+    _check_treated_has_crimes(panel, cfg)
     interventions = None
     if d.interventions is not None:
         from .io.interventions import read_interventions
@@ -305,10 +364,14 @@ class Evaluation:
             "power": [
                 {
                     "outcome": o.outcome,
-                    "mde_irr_fall": _finite(o.mde.irr_fall),
-                    "mde_pct_fall": _finite(o.mde.pct_fall),
+                    "method": o.mde.method,
+                    "direction": o.mde.direction,
+                    "detectable": bool(o.mde.detectable),
+                    "mde_irr": _finite(o.mde.irr),
+                    "mde_pct_change": _finite(o.mde.pct_change),
                     "alpha": o.mde.alpha,
                     "power": o.mde.power,
+                    "two_sided": o.mde.two_sided,
                 }
                 for o in self.outcomes
             ],
@@ -373,9 +436,10 @@ def evaluate(prepared: PreparedPilot, *, seed: int = 0) -> Evaluation:
     treated areas. Poisson-based figures (WDD, log IRR, DiD) use the quasi-Poisson dispersion
     of the two-way model, so overdispersion widens them.
     """
-    from .estimators import cost_per_crime_prevented, log_irr, mde_log_irr, wdd_scaled
+    from .estimators import cost_per_crime_prevented, log_irr, wdd_scaled
     from .estimators.did import event_study, poisson_did
     from .estimators.its import interrupted_time_series
+    from .estimators.power import mde_conformal
     from .estimators.rates import panel_dispersion_test
     from .estimators.selection import rank_comparison_areas
     from .estimators.synth import synthetic_control
@@ -392,7 +456,8 @@ def evaluate(prepared: PreparedPilot, *, seed: int = 0) -> Evaluation:
     level = 1.0 - alpha
     panel = prepared.panel
     blocks = []
-    for outcome in (o.name for o in cfg.outcomes):
+    for spec in cfg.outcomes:
+        outcome, aims = spec.name, spec.expected_change
         totals = _totals(panel, outcome).set_index(C.GROUP)
         t_pre, t_post = (float(v) for v in totals.loc["treated", ["pre", "post"]])
         c_pre, c_post = (float(v) for v in totals.loc["comparison", ["pre", "post"]])
@@ -400,20 +465,26 @@ def evaluate(prepared: PreparedPilot, *, seed: int = 0) -> Evaluation:
         disp = panel_dispersion_test(panel, outcome=outcome, alpha=alpha)
         phi = max(1.0, float(disp.dispersion))
 
-        mde = mde_log_irr(
-            treated_pre=t_pre,
-            control_pre=c_pre,
-            pre_months=cfg.windows.pre_months,
-            post_months=cfg.windows.post_months,
+        # The MDE of the test the headline uses (conformal), by simulation from the pre period;
+        # a Wald formula overstated it about twofold (tests/test_power_conformal.py).
+        mde = mde_conformal(
+            panel,
+            outcome=outcome,
             alpha=alpha,
             power=cfg.report.power,
-            dispersion=phi,
+            direction=aims,
             two_sided=True,
+            seed=seed,
         )
         placebo = placebo_in_space(
-            panel, outcome=outcome, direction="decrease", scale="quasipoisson", seed=seed
+            panel, outcome=outcome, direction=aims, scale="quasipoisson", seed=seed
         )
-        placebo_time = placebo_in_time(panel, outcome=outcome, direction="decrease")
+        # Fake start dates need a year of history before the first one.
+        placebo_time = (
+            placebo_in_time(panel, outcome=outcome, direction=aims)
+            if cfg.windows.pre_months > 13
+            else None
+        )
         conformal = conformal_inference(panel, outcome=outcome, level=level)
         size_adj = size_adjusted_interval(panel, outcome=outcome, level=level, seed=seed)
         ct = conley_taber_interval(panel, outcome=outcome, level=level, seed=seed)
@@ -431,12 +502,20 @@ def evaluate(prepared: PreparedPilot, *, seed: int = 0) -> Evaluation:
             panel, outcome=outcome, family="quasipoisson", alpha=alpha, bin_edges="quarter"
         )
         n_treated = int((prepared.areas[C.GROUP] == "treated").sum())
-        its = interrupted_time_series(panel, outcome=outcome, alpha=alpha)
+        its = (
+            interrupted_time_series(panel, outcome=outcome, alpha=alpha)
+            if cfg.windows.post_months >= 3 and cfg.windows.pre_months >= 12
+            else None
+        )
         synth = synthetic_control(panel, outcome=outcome, alpha=alpha) if n_treated == 1 else None
         sel = rank_comparison_areas(panel, outcome=outcome, n=10) if n_treated == 1 else None
         total_cost = sum(c.cost or 0.0 for c in cfg.intervention.components)
         cost = (
-            cost_per_crime_prevented(crimes_prevented=wdd_res, total_cost=total_cost)
+            cost_per_crime_prevented(
+                crimes_prevented=crimes_prevented(t_post, conformal),
+                total_cost=total_cost,
+                level=conformal.level,
+            )
             if total_cost > 0
             else None
         )
@@ -448,8 +527,9 @@ def evaluate(prepared: PreparedPilot, *, seed: int = 0) -> Evaluation:
             wdd_res.to_estimate(outcome=outcome, role="robustness"),
             irr.to_estimate(outcome=outcome, role="secondary"),
             did.to_estimate(outcome=outcome, role="secondary"),
-            its.to_estimate(outcome=outcome, role="robustness"),
         ]
+        if its is not None:
+            est.append(its.to_estimate(outcome=outcome, role="robustness"))
         # The synthetic control gives a rank, not an interval: it is shown as a check in the
         # report's text, never as a bare point estimate in results.json.
         blocks.append(
@@ -542,6 +622,24 @@ def evaluate_survey(prepared: PreparedPilot, *, alpha: float, power: float) -> S
         .reset_index()
     )
     return SurveyEvaluation(question=cfg.report.survey_question, result=res, mde=mde, shares=shares)
+
+
+def crimes_prevented(treated_post: float, interval) -> tuple[float, float, float]:
+    """Crimes prevented in the pilot area, with the headline interval carried through.
+
+    With ``T`` crimes recorded after the start and a rate ratio ``r`` (recorded / expected),
+    the pilot area would have expected ``T / r``, so ``T / r - T`` crimes were prevented. The
+    ratio's interval maps to the count's (a ratio of 1 means none; an unbounded ratio, none
+    bounded).
+    """
+    t = float(treated_post)
+
+    def prevented(r: float) -> float:
+        if not np.isfinite(r):
+            return -t if r > 0 else float("inf")
+        return float("inf") if r <= 0 else t / r - t
+
+    return prevented(interval.irr), prevented(interval.ci_high), prevented(interval.ci_low)
 
 
 def _placebo_estimate(placebo, interval, *, outcome: str):

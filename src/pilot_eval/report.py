@@ -128,6 +128,12 @@ def run_pilot(
     nb_path = Path(notebook).resolve() if notebook else default_notebook()
     declared = notebook_parameters(nb_path)
     params: dict[str, Any] = dict(parameters or {})
+    reserved = sorted(set(params) & {"config_path", "output_dir"})
+    if reserved:
+        raise ReportError(
+            f"notebook parameter(s) {reserved} are set by pilot-eval run itself: give the "
+            "config file as the first argument and --output-root for the output folder"
+        )
     unknown = sorted(set(params) - set(declared))
     if unknown:
         raise ReportError(
@@ -140,35 +146,45 @@ def run_pilot(
     params.update(config_path=str(config_path), output_dir=str(staging))
     executed = staging / NOTEBOOK_NAME
     try:
-        try:
-            papermill.execute_notebook(
-                str(nb_path),
-                str(executed),
-                parameters=params,
-                kernel_name=kernel_name,
-                progress_bar=False,
-                cwd=str(nb_path.parent),
-            )
-        except PapermillExecutionError as exc:
-            out.mkdir(parents=True, exist_ok=True)
-            _remove_published(out)
-            failed = out / FAILED_NOTEBOOK
-            if executed.exists():
-                shutil.move(str(executed), failed)
-            raise ReportError(
-                f"the evaluation of {config_path.name} failed in cell {exc.exec_count}: "
-                f"{exc.ename}: {exc.evalue}\nThe notebook with the error is at {failed}. "
-                "No report was written."
-            ) from None
-        results = staging / "results.json"
-        if not results.is_file():
-            raise ReportError(f"the notebook ran but wrote no results.json into {staging}")
+        papermill.execute_notebook(
+            str(nb_path),
+            str(executed),
+            parameters=params,
+            kernel_name=kernel_name,
+            progress_bar=False,
+            cwd=str(nb_path.parent),
+        )
+        if not (staging / "results.json").is_file():
+            raise ReportError("the notebook ran to the end but wrote no results.json")
         export_html(executed, staging / "report.html", title=cfg.report.title)
         out.mkdir(parents=True, exist_ok=True)
         _remove_published(out)
         (out / FAILED_NOTEBOOK).unlink(missing_ok=True)
         for name in (NOTEBOOK_NAME, "results.json", *_extras(staging), "report.html"):
             os.replace(staging / name, out / name)
+    except BaseException as exc:
+        # Whatever failed (a cell, the kernel, the export, an interrupt), nothing from an
+        # earlier run may stay looking current, and the failed notebook is kept.
+        out.mkdir(parents=True, exist_ok=True)
+        _remove_published(out)
+        failed = out / FAILED_NOTEBOOK
+        kept = executed.exists()
+        if kept:
+            shutil.move(str(executed), failed)
+        if not isinstance(exc, Exception):
+            raise
+        where = (
+            f"The notebook with the error is at {failed}."
+            if kept
+            else "The notebook did not start, so there is no executed notebook to inspect."
+        )
+        if isinstance(exc, PapermillExecutionError):
+            what = f"failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}"
+        else:
+            what = f"failed: {type(exc).__name__}: {exc}"
+        raise ReportError(
+            f"the evaluation of {config_path.name} {what}\n{where} No report was written."
+        ) from exc
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return RunOutputs(

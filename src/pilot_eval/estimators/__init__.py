@@ -19,12 +19,15 @@ from .harm import (
 )
 from .its import ItsResult, interrupted_time_series
 from .power import (
+    MDEConformalResult,
     MDELogIRRResult,
     MDEProportionResult,
     MDEWDDResult,
+    mde_conformal,
     mde_log_irr,
     mde_proportion_did,
     mde_wdd,
+    placebo_can_reject,
 )
 from .rates import (
     DispersionResult,
