@@ -111,6 +111,10 @@ class Component(_Model):
 class Intervention(_Model):
     start: Month
     end: Month | None = None
+    note: str = Field(
+        default="",
+        description="Shown in the report beside the dates (e.g. that a date is illustrative)",
+    )
     components: tuple[Component, ...] = ()
 
     _months = field_validator("start", "end", mode="before")(

@@ -84,6 +84,7 @@ def title_block(evaluation) -> Markdown:
         f"This report compares recorded crime there with {n_comp} comparison areas over "
         f"{cfg.windows.pre_months} months before the start and {cfg.windows.post_months} "
         f"months from it ({cfg.months[0]:%B %Y} to {cfg.months[-1]:%B %Y}).{buffer}"
+        + (f"\n\n**Note:** {cfg.intervention.note}" if cfg.intervention.note else "")
     )
 
 
@@ -118,7 +119,9 @@ def other_outcomes_note(evaluation) -> Markdown:
 
 
 def table_html(df: pd.DataFrame) -> HTML:
-    """A plain, deterministic HTML table (no random ids), for the report."""
+    """A plain, deterministic HTML table (no random ids), for the report (empty: nothing)."""
+    if df.empty:
+        return HTML("")
     return HTML(df.to_html(index=False, escape=True, border=0, classes="pilot-table"))
 
 
