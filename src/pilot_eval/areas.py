@@ -18,7 +18,7 @@ import pandas as pd
 import shapely
 
 from . import columns as C
-from .errors import ConfigError, DataValidationError, GeometryError
+from .errors import ConfigError, DataQualityWarning, DataValidationError, GeometryError
 
 __all__ = ["BUFFER_CODE", "TREATED_CODE", "MIN_KEPT_SHARE", "assign_points", "build_areas"]
 
@@ -116,7 +116,7 @@ def build_areas(
 
     Warns
     -----
-    UserWarning
+    DataQualityWarning
         When comparison areas are dropped because clipping left nothing or less than
         :data:`MIN_KEPT_SHARE` (1 %) of their area.
     """
@@ -211,7 +211,7 @@ def build_areas(
             f"{len(dropped)} comparison area(s) lie (almost) entirely inside the treated area "
             f"or its buffer and were dropped: {dropped[:20]}"
             f"{' ...' if len(dropped) > 20 else ''}.",
-            UserWarning,
+            DataQualityWarning,
             stacklevel=2,
         )
     for i, g in zip(chosen[keep], clipped[keep], strict=True):

@@ -42,6 +42,14 @@ class FetchError(PilotEvalError, RuntimeError):
     """Downloading public data failed."""
 
 
+class DataQualityWarning(UserWarning):
+    """Rows of the user's data were left out, repaired or filled in.
+
+    The pipeline turns these into the report's "About the data" notes; other warnings
+    (e.g. a cache that could not be written) stay in the analyst's log.
+    """
+
+
 class MissingDependencyError(PilotEvalError, ImportError):
     """An optional dependency is needed for this feature and is not installed."""
 

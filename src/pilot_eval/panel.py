@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from . import columns as C
-from .errors import ConfigError, DataValidationError
+from .errors import ConfigError, DataQualityWarning, DataValidationError
 
 __all__ = ["panel_from_counts", "panel_from_incidents", "pre_post_totals", "validate_panel"]
 
@@ -141,7 +141,7 @@ def _warn_absent(absent: list[str], present: set[str], what: str) -> None:
         warnings.warn(
             f"{what} {absent} never appear in the data, so they add nothing to their outcome; "
             f"check the spelling. Present: {shown}{' ...' if len(present) > 30 else ''}.",
-            UserWarning,
+            DataQualityWarning,
             stacklevel=3,
         )
 
@@ -189,7 +189,7 @@ def panel_from_incidents(
 
     Warns
     -----
-    UserWarning
+    DataQualityWarning
         When a crime type of an outcome appears nowhere in ``incidents`` (likely a typo).
     """
     missing = [c for c in (C.AREA, C.CRIME_TYPE, C.MONTH) if c not in incidents.columns]
@@ -258,7 +258,7 @@ def panel_from_counts(
 
     Warns
     -----
-    UserWarning
+    DataQualityWarning
         When non-treated study areas are absent from ``counts`` (they are zero-filled; the
         buffer ring, which is not an area of any published table, always is), or a category
         of an outcome appears nowhere in ``counts``.
@@ -321,7 +321,7 @@ def panel_from_counts(
         warnings.warn(
             f"study area(s) {listed[:20]}{' ...' if len(listed) > 20 else ''} have no rows in "
             f"the area counts and are counted as 0 every month.{buffer_note}",
-            UserWarning,
+            DataQualityWarning,
             stacklevel=2,
         )
 

@@ -168,13 +168,18 @@ def prepare(config: PilotConfig | str | Path) -> PreparedPilot:
     cfg = config if isinstance(config, PilotConfig) else load_config(config)
     # Loaders warn about rows they leave out or repair; those warnings become notes in the
     # report ("About the data") instead of scrolling past in a log.
+    from .errors import DataQualityWarning
+
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         prepared = _prepare(cfg)
     notes = list(prepared.data_notes)
     for w in caught:
-        if issubclass(w.category, UserWarning) and str(w.message) not in notes:
-            notes.append(str(w.message))
+        if issubclass(w.category, DataQualityWarning):
+            if str(w.message) not in notes:
+                notes.append(str(w.message))
+        else:  # not about the data (e.g. a cache that could not be written): the log only
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     return replace(prepared, data_notes=tuple(notes))
 
 

@@ -18,7 +18,7 @@ import pandas as pd
 import shapely
 
 from .. import columns as C
-from ..errors import DataValidationError, GeometryError
+from ..errors import DataQualityWarning, DataValidationError, GeometryError
 
 __all__ = ["read_boundaries", "read_outline"]
 
@@ -133,7 +133,7 @@ def _clean_geometry(gdf: gpd.GeoDataFrame, labels: pd.Series, path: Path) -> np.
             f"{path}: repaired {len(codes)} invalid geometr{'y' if len(codes) == 1 else 'ies'} "
             f"(self-intersecting or badly nested rings) with shapely.make_valid: "
             f"{codes[:20]}{' ...' if len(codes) > 20 else ''}. Check these outlines.",
-            UserWarning,
+            DataQualityWarning,
             stacklevel=3,
         )
     kinds = shapely.get_type_id(geoms)
@@ -187,7 +187,7 @@ def read_boundaries(
 
     Warns
     -----
-    UserWarning
+    DataQualityWarning
         When invalid geometries were repaired with :func:`shapely.make_valid` (lists codes).
     """
     gdf, path = _read(path, layer)

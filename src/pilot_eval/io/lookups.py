@@ -44,7 +44,7 @@ import pandas as pd
 import shapely
 
 from .. import columns as C
-from ..errors import DataValidationError, GeometryError
+from ..errors import DataQualityWarning, DataValidationError, GeometryError
 from .boundaries import _clean_geometry
 from .population import line_of_record, norm_header, read_text_csv
 
@@ -80,7 +80,7 @@ def _warn(message: str) -> None:
     level, frame = 2, sys._getframe(1)
     while frame is not None and frame.f_code.co_filename == __file__:
         frame, level = frame.f_back, level + 1
-    warnings.warn(message, UserWarning, stacklevel=level)
+    warnings.warn(message, DataQualityWarning, stacklevel=level)
 
 
 def _listed(items: list[str], n: int = 10) -> str:
@@ -224,7 +224,7 @@ def lsoa_to_ward(
 
     Warns
     -----
-    UserWarning
+    DataQualityWarning
         Naming the LSOAs that lie outside every ward (no overlap; ``method="centroid"``:
         centroid in no ward), and, separately, the number of ambiguous LSOAs with examples.
 
@@ -453,7 +453,7 @@ def aggregate_counts(
 
     Warns
     -----
-    UserWarning
+    DataQualityWarning
         With ``on_missing="drop"``, the number of crimes and LSOAs dropped; and when the
         lookup flags LSOAs as ``ambiguous`` (:func:`lsoa_to_ward`), how many crimes lie in
         them.

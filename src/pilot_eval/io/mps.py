@@ -104,7 +104,7 @@ import pandas as pd
 
 from .. import columns as C
 from ..config import PilotConfig
-from ..errors import ConfigError, DataValidationError
+from ..errors import ConfigError, DataQualityWarning, DataValidationError
 
 CATEGORY = "category"
 AREA_NAME = "area_name"
@@ -162,7 +162,7 @@ def _warn(message: str) -> None:
     level, frame = 2, sys._getframe(1)
     while frame is not None and frame.f_code.co_filename == __file__:
         frame, level = frame.f_back, level + 1
-    warnings.warn(message, UserWarning, stacklevel=level)
+    warnings.warn(message, DataQualityWarning, stacklevel=level)
 
 
 def _norm_col(name: object) -> str:

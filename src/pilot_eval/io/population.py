@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from .. import columns as C
-from ..errors import DataValidationError
+from ..errors import DataQualityWarning, DataValidationError
 
 POPULATION = "population"
 RATE = "rate_per_1000"
@@ -272,12 +272,12 @@ def rates_per_1000(
         )
         if on_missing == "error":
             raise DataValidationError(msg + " Or pass on_missing='nan'.")
-        warnings.warn(msg + " Their rates are left empty.", UserWarning, stacklevel=2)
+        warnings.warn(msg + " Their rates are left empty.", DataQualityWarning, stacklevel=2)
     zero = sorted(out.loc[out[POPULATION] == 0, C.AREA].astype(str).unique())
     if zero:
         warnings.warn(
             f"area(s) {', '.join(zero[:10])} have a population of 0: their rates are left empty.",
-            UserWarning,
+            DataQualityWarning,
             stacklevel=2,
         )
     with np.errstate(divide="ignore", invalid="ignore"):
