@@ -186,6 +186,15 @@ def test_window_beyond_the_data_is_refused(demo_pilot, tmp_path):
         prepare(cfg)
 
 
+def test_misspelt_crime_type_is_refused(demo_pilot, tmp_path):
+    from pilot_eval.errors import DataValidationError
+
+    outcomes = [{"name": "Violence", "crime_types": ["Violence and sexual offence"]}]
+    with pytest.raises(DataValidationError, match="not a police.uk crime type") as ei:
+        prepare(_variant(demo_pilot, tmp_path, outcomes=outcomes))
+    assert "did you mean 'Violence and sexual offences'" in str(ei.value)
+
+
 def test_pilot_area_without_crimes_is_refused(demo_pilot, tmp_path):
     """A 10 m square polygon as the pilot area holds no crimes at all."""
     import geopandas as gpd

@@ -53,6 +53,25 @@ POLICE_UK_HEADER: Final[tuple[str, ...]] = (
 )
 
 
+#: The crime types police.uk publishes in street-level files.
+POLICE_UK_CRIME_TYPES: Final[tuple[str, ...]] = (
+    "Anti-social behaviour",
+    "Bicycle theft",
+    "Burglary",
+    "Criminal damage and arson",
+    "Drugs",
+    "Other crime",
+    "Other theft",
+    "Possession of weapons",
+    "Public order",
+    "Robbery",
+    "Shoplifting",
+    "Theft from the person",
+    "Vehicle crime",
+    "Violence and sexual offences",
+)
+
+
 def snake(name: str) -> str:
     """``"Last outcome category"`` -> ``"last_outcome_category"``."""
     return name.strip().lower().replace(" ", "_")

@@ -82,13 +82,28 @@ def _check_police_uk_coverage(incidents: pd.DataFrame, cfg: PilotConfig, wanted)
     """
     from .errors import DataValidationError
 
+    unknown = sorted(set(wanted) - set(C.POLICE_UK_CRIME_TYPES))
+    if unknown:
+        import difflib
+
+        hints = {
+            u: difflib.get_close_matches(u, C.POLICE_UK_CRIME_TYPES, n=1, cutoff=0.6)
+            for u in unknown
+        }
+        said = "; ".join(
+            f"{u!r}" + (f" (did you mean {h[0]!r}?)" if h else "") for u, h in hints.items()
+        )
+        raise DataValidationError(
+            f"{cfg.data.crimes}: {said} in the config's outcomes is not a police.uk crime type. "
+            f"The types are: {', '.join(C.POLICE_UK_CRIME_TYPES)}."
+        )
     seen = set(incidents[C.CRIME_TYPE].dropna().unique())
     absent = sorted(set(wanted) - seen)
     if absent:
         raise DataValidationError(
-            f"{cfg.data.crimes}: crime type(s) {absent} named in the config's outcomes never "
-            f"occur in the data. Check the spelling against the police.uk types present: "
-            f"{sorted(seen)}."
+            f"{cfg.data.crimes}: no {', '.join(repr(a) for a in absent)} at all in the data for "
+            f"{cfg.months[0]:%Y-%m} to {cfg.months[-1]:%Y-%m}, so that outcome cannot be "
+            "evaluated: check the data folder and the windows, or drop the crime type."
         )
     present = set(pd.to_datetime(incidents[C.MONTH].unique()))
     missing = [m for m in cfg.months if m not in present]
