@@ -1,23 +1,36 @@
 """Benchmark the police.uk data path (run on demand: ``python benchmarks/bench_policeuk.py``).
 
 Writes ~1.5 M synthetic police.uk street rows (monthly files for three forces) to a temporary
-folder, then times:
+folder, then times, on the same files and the same rows, with a warm page cache:
 
-(a) ``read_police_uk`` (cold, no cache; and warm, from its Parquet cache),
-(b) pandas' default ``pd.read_csv`` of the same files, concatenated,
-(c) a raw ``pyarrow.csv.read_csv`` parse of the same files (the machine's practical limit),
+(a) ``read_police_uk`` cold (no cache: parse, validate, dedupe, one DataFrame), and warm
+    (from its Parquet cache);
+(b) pandas' default ``pd.read_csv`` of each file, concatenated (what the issue's "3x pandas"
+    is measured against);
+(c) the machine's practical limit: a raw ``pyarrow.csv.read_csv`` of each file with default
+    options (no validation, no pandas), both as a plain loop (pyarrow's own threads) and spread
+    over the same file threads and pyarrow threading as ``read_police_uk``; the faster of the
+    two is "the limit";
+(d) for reference, the same pyarrow parse with ``read_police_uk``'s column types (the floor of
+    its parsing step alone);
 
 and ``assign_points`` for 1 M points into 5,000 polygons (Voronoi cells of a seeded jittered
-grid). Prints a small table. Not collected by pytest (the name does not start with ``test``).
+grid). Methods are timed round-robin (each repeat runs every method once), so load from other
+processes affects them alike; the table shows the best and median wall time of ``--repeat``
+runs and the CPU seconds of the best run. Not collected by pytest (the name does not start with
+``test``).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import tempfile
 import time
 import warnings
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import geopandas as gpd
@@ -29,6 +42,7 @@ import shapely
 
 from pilot_eval import columns as C
 from pilot_eval.areas import assign_points
+from pilot_eval.io import policeuk
 from pilot_eval.io.policeuk import read_police_uk
 
 FORCES = ("metropolitan", "kent", "city-of-london")
@@ -105,19 +119,63 @@ def write_synthetic(root: Path, *, rows: int, months: int, seed: int = 1) -> lis
     return paths
 
 
-CPU: dict[str, float] = {}
+class Timings:
+    """Wall and CPU seconds of every run of each method."""
 
+    def __init__(self) -> None:
+        self.wall: dict[str, list[float]] = {}
+        self.cpu: dict[str, list[float]] = {}
+        self.rows: dict[str, int] = {}
 
-def best_of(fn, repeat: int, *, name: str) -> tuple[float, object]:
-    """Best wall-clock time of ``repeat`` runs (CPU seconds of that run kept in CPU[name])."""
-    best, out = float("inf"), None
-    for _ in range(repeat):
+    def run(self, name: str, fn: Callable[[], object], rows: Callable[[object], int]) -> None:
         c0, t0 = time.process_time(), time.perf_counter()
         out = fn()
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-        if wall < best:
-            best, CPU[name] = wall, cpu
-    return best, out
+        self.wall.setdefault(name, []).append(wall)
+        self.cpu.setdefault(name, []).append(cpu)
+        n = rows(out)
+        if self.rows.setdefault(name, n) != n:
+            raise AssertionError(f"{name}: {n} rows, earlier {self.rows[name]}")
+
+    def best(self, name: str) -> float:
+        return min(self.wall[name])
+
+    def median(self, name: str) -> float:
+        return statistics.median(self.wall[name])
+
+    def cpu_of_best(self, name: str) -> float:
+        walls = self.wall[name]
+        return self.cpu[name][walls.index(min(walls))]
+
+    def cpu_median(self, name: str) -> float:
+        return statistics.median(self.cpu[name])
+
+
+def round_robin(
+    methods: dict[str, tuple[Callable[[], object], Callable[[object], int]]], repeat: int
+) -> Timings:
+    """Run every method once untimed (warm page cache, imports), then ``repeat`` rounds."""
+    timings = Timings()
+    for fn, _ in methods.values():
+        fn()
+    for _ in range(repeat):
+        for name, (fn, rows) in methods.items():
+            timings.run(name, fn, rows)
+    return timings
+
+
+def arrow_pool(paths: list[Path], convert_options: pacsv.ConvertOptions | None = None):
+    """pyarrow parse of ``paths`` over the same file threads and pyarrow threading as ours."""
+    read_options = pacsv.ReadOptions(use_threads=policeuk._ARROW_THREADS)
+
+    def parse(p: Path) -> pa.Table:
+        return pacsv.read_csv(p, read_options=read_options, convert_options=convert_options)
+
+    def run() -> pa.Table:
+        with ThreadPoolExecutor(max_workers=policeuk._WORKERS) as pool:
+            return pa.concat_tables(list(pool.map(parse, paths)))
+
+    return run
 
 
 def voronoi_polygons(n_side_x: int, n_side_y: int, *, cell: float, seed: int) -> np.ndarray:
@@ -136,11 +194,15 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=1_500_000)
     ap.add_argument("--months", type=int, default=24)
-    ap.add_argument("--points", type=int, default=1_000_000)
-    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--points", type=int, default=1_000_000, help="0 skips assign_points")
+    ap.add_argument("--repeat", type=int, default=5)
     args = ap.parse_args()
 
-    results: list[tuple[str, int, float]] = []
+    ours, cached = "read_police_uk (no cache)", "read_police_uk (warm Parquet cache)"
+    pandas_ = "pandas read_csv + concat (default)"
+    raw_loop = "pyarrow read_csv, loop (pyarrow threads)"
+    raw_pool = f"pyarrow read_csv, {policeuk._WORKERS} file threads"
+    typed = "pyarrow read_csv, our column types"
     with tempfile.TemporaryDirectory(prefix="bench-policeuk-") as tmp:
         root = Path(tmp) / "police-uk"
         t0 = time.perf_counter()
@@ -148,40 +210,107 @@ def main() -> None:
         size = sum(p.stat().st_size for p in paths) / 1e6
         print(
             f"wrote {len(paths)} files, {size:.0f} MB in {time.perf_counter() - t0:.1f} s "
-            f"(cpus: {os.cpu_count()})"
+            f"(cpus: {os.cpu_count()}; read_police_uk: {policeuk._WORKERS} file threads, "
+            f"pyarrow use_threads={policeuk._ARROW_THREADS}; load average before: "
+            f"{os.getloadavg()[0]:.2f})"
         )
-
+        cache = Path(tmp) / "cache"
+        typed_options = pacsv.ConvertOptions(
+            column_types=policeuk._COLUMN_TYPES,
+            null_values=[""],
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=True,
+        )
+        frame_rows, table_rows = len, (lambda t: t.num_rows)
+        methods = {
+            ours: (lambda: read_police_uk(root), frame_rows),
+            cached: (lambda: read_police_uk(root, cache_dir=cache), frame_rows),
+            pandas_: (
+                lambda: pd.concat([pd.read_csv(p) for p in paths], ignore_index=True),
+                frame_rows,
+            ),
+            raw_loop: (lambda: pa.concat_tables([pacsv.read_csv(p) for p in paths]), table_rows),
+            raw_pool: (arrow_pool(paths), table_rows),
+            typed: (arrow_pool(paths, typed_options), table_rows),
+        }
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            name = "read_police_uk (no cache)"
-            t_ours, df = best_of(lambda: read_police_uk(root), args.repeat, name=name)
-            n = len(df)
-            results.append((name, n, t_ours))
-            cache = Path(tmp) / "cache"
-            read_police_uk(root, cache_dir=cache)
-            name = "read_police_uk (warm Parquet cache)"
-            t_cache, _ = best_of(
-                lambda: read_police_uk(root, cache_dir=cache), args.repeat, name=name
-            )
-            results.append((name, n, t_cache))
+            timings = round_robin(methods, args.repeat)
+        load_after = os.getloadavg()[0]
+    rows = {name: timings.rows[name] for name in methods}
+    if len(set(rows.values())) != 1:
+        raise AssertionError(f"methods read different row counts: {rows}")
+    n = rows[ours]
 
-        name = "pandas read_csv + concat (default)"
-        t_pd, df_pd = best_of(
-            lambda: pd.concat([pd.read_csv(p) for p in paths], ignore_index=True),
-            args.repeat,
-            name=name,
-        )
-        assert len(df_pd) == n
-        results.append((name, n, t_pd))
-        name = "pyarrow.csv.read_csv raw parse"
-        t_pa, tab = best_of(
-            lambda: pa.concat_tables([pacsv.read_csv(p) for p in paths]), args.repeat, name=name
-        )
-        assert tab.num_rows == n
-        results.append((name, n, t_pa))
-        del df, df_pd, tab
+    results = [(name, n, timings) for name in methods]
+    if args.points:
+        results.append(bench_assign_points(args.points, args.repeat))
 
-    # assign_points: 1 M points into 5,000 polygons.
+    print()
+    print(f"{'step':<44}{'rows':>11}{'best s':>8}{'median s':>10}{'cpu s':>7}{'rows/s (best)':>15}")
+    print("-" * 95)
+    for name, count, t in results:
+        print(
+            f"{name:<44}{count:>11,}{t.best(name):>8.3f}{t.median(name):>10.3f}"
+            f"{t.cpu_of_best(name):>7.2f}{count / t.best(name):>15,.0f}"
+        )
+    print("-" * 95)
+    limit_name = min((raw_loop, raw_pool), key=timings.best)
+    t_ours, t_pd, t_limit = timings.best(ours), timings.best(pandas_), timings.best(limit_name)
+    m_ours, m_pd, m_limit = (timings.median(x) for x in (ours, pandas_, limit_name))
+    print(f"limit = {limit_name} (the faster raw parse); ratios use best (median) times")
+    print(
+        f"read_police_uk vs pandas read_csv : {t_pd / t_ours:5.2f}x faster ({m_pd / m_ours:.2f}x)"
+    )
+    print(
+        f"read_police_uk vs raw pyarrow     : {t_ours / t_limit:5.2f}x the limit's time "
+        f"({m_ours / m_limit:.2f}x)"
+    )
+    print(
+        f"raw pyarrow vs pandas read_csv    : {t_pd / t_limit:5.2f}x faster "
+        f"({m_pd / m_limit:.2f}x): the most any pyarrow-based reader can reach"
+    )
+    print(f"warm cache vs cold read           : {t_ours / timings.best(cached):5.2f}x faster")
+    c_ours, c_limit, c_typed = (timings.cpu_median(x) for x in (ours, limit_name, typed))
+    print(
+        f"CPU seconds (median)              : read_police_uk {c_ours:.2f}, limit {c_limit:.2f} "
+        f"({c_ours / c_limit:.2f}x), parse alone with our types {c_typed:.2f}"
+    )
+    print(
+        f"load average after: {load_after:.2f} (1 min, counting this benchmark's own threads; "
+        f"well above {os.cpu_count()} means other processes competed for the CPUs)"
+    )
+    print(verdict(t_ours, t_pd, t_limit, n))
+
+
+def verdict(t_ours: float, t_pd: float, t_limit: float, rows: int) -> str:
+    """One line: is "3x pandas" reachable here, and how close read_police_uk is to the limit."""
+    at_limit = t_ours / t_limit <= 1.10  # within 10% of the raw parse: timing noise here
+    rate = rows / t_ours
+    speed = f"{rate:,.0f} rows/s {'meets' if rate >= 1e6 else 'MISSES'} the 1 M rows/s target"
+    if t_pd / t_limit >= 3:
+        met = "met" if t_pd / t_ours >= 3 else "NOT met"
+        return (
+            f"VERDICT: 3x pandas is possible here (the raw parse is {t_pd / t_limit:.2f}x "
+            f"pandas) and is {met}: read_police_uk is {t_pd / t_ours:.2f}x pandas; {speed}."
+        )
+    head = (
+        f"VERDICT: 3x pandas is not physically possible here: pyarrow's raw parse alone (no "
+        f"checks, no pandas) is only {t_pd / t_limit:.2f}x pandas on {os.cpu_count()} CPUs. "
+        f"read_police_uk takes {t_ours / t_limit:.2f}x the raw parse's time "
+        f"({t_pd / t_ours:.2f}x pandas), "
+    )
+    if at_limit:
+        return head + f"so the target is met by reaching the limit; {speed}."
+    return (
+        head + f"{100 * (t_ours / t_limit - 1):.0f}% over the limit's time (validation, Crime-ID "
+        f"dedupe and the pandas conversion; the 'our column types' row is the parse alone); "
+        f"{speed}."
+    )
+
+
+def bench_assign_points(points: int, repeat: int) -> tuple[str, int, Timings]:
+    """assign_points: ``points`` points into 5,000 polygons."""
     polys = voronoi_polygons(100, 50, cell=250.0, seed=3)
     areas = gpd.GeoDataFrame(
         {
@@ -195,26 +324,14 @@ def main() -> None:
     minx, miny, maxx, maxy = areas.total_bounds
     pts = pd.DataFrame(
         {
-            C.X: rng.uniform(minx - 1000, maxx + 1000, args.points),
-            C.Y: rng.uniform(miny - 1000, maxy + 1000, args.points),
+            C.X: rng.uniform(minx - 1000, maxx + 1000, points),
+            C.Y: rng.uniform(miny - 1000, maxy + 1000, points),
         }
     )
     pts.loc[pts.sample(frac=0.02, random_state=1).index, [C.X, C.Y]] = np.nan
     name = f"assign_points into {len(polys):,} polygons"
-    t_assign, located = best_of(lambda: assign_points(pts, areas), args.repeat, name=name)
-    inside = int(located[C.AREA].notna().sum())
-    results.append((name, args.points, t_assign))
-
-    print()
-    print(f"{'step':<42}{'rows':>11}{'wall s':>9}{'cpu s':>8}{'rows/s (wall)':>15}")
-    print("-" * 85)
-    for name, rows, secs in results:
-        print(f"{name:<42}{rows:>11,}{secs:>9.2f}{CPU[name]:>8.2f}{rows / secs:>15,.0f}")
-    print("-" * 85)
-    print(f"read_police_uk vs pandas read_csv : {t_pd / t_ours:5.2f}x faster")
-    print(f"read_police_uk vs raw pyarrow     : {t_ours / t_pa:5.2f}x the raw parse time")
-    print(f"warm cache vs cold read           : {t_ours / t_cache:5.2f}x faster")
-    print(f"assign_points: {inside:,} of {args.points:,} points inside a polygon")
+    timings = round_robin({name: (lambda: assign_points(pts, areas), len)}, repeat)
+    return name, points, timings
 
 
 if __name__ == "__main__":

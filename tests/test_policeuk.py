@@ -243,6 +243,134 @@ def test_repeated_ids_fast_path_matches_pandas():
     np.testing.assert_array_equal(got, expected.to_numpy())
 
 
+def _many_files(root: Path, *, months: int = 4, rows: int = 30) -> Path:
+    """Three forces x ``months`` months of ``rows`` rows, some Crime IDs repeated across files."""
+    forces = ("kent", "metropolitan", "city-of-london")
+    for m in range(1, months + 1):
+        month = f"2023-{m:02d}"
+        for force in forces:
+            out = []
+            for i in range(rows):
+                ctype = "Anti-social behaviour" if i % 5 == 0 else "Burglary"
+                # every 7th row repeats the ID of the same row of January's Kent file
+                over = {"Crime ID": _crime_id(f"kent2023-01{i}")} if i % 7 == 3 else {}
+                if ctype == "Anti-social behaviour":
+                    over = {}
+                out.append(_row(month, force, i, crime_type=ctype, **over))
+            p = root / _member(month, force)
+            p.parent.mkdir(parents=True, exist_ok=True)
+            p.write_text(_csv_text(out))
+    return root
+
+
+def test_threaded_reading_equals_sequential_and_is_deterministic(tmp_path: Path, monkeypatch):
+    root = _many_files(tmp_path / "p")
+    with pytest.warns(UserWarning, match="repeat a Crime ID"):
+        threaded = read_police_uk(root)
+    for workers, arrow_threads in [(2, False), (1, False), (3, True), (4, False)]:
+        monkeypatch.setattr(policeuk, "_WORKERS", workers)
+        monkeypatch.setattr(policeuk, "_ARROW_THREADS", arrow_threads)
+        with pytest.warns(UserWarning, match="repeat a Crime ID"):
+            other = read_police_uk(root)
+        pd.testing.assert_frame_equal(threaded, other)
+    # Rows come in month, then force order, each file's rows in file order.
+    keys = list(zip(threaded["month"], threaded["source_file"].astype(str), strict=True))
+    assert keys == sorted(keys)
+    assert threaded["source_file"].cat.categories.tolist() == sorted(
+        str(p) for p in root.rglob("*-street.csv")
+    )
+
+
+def test_one_file_parsed_in_blocks_by_pyarrow_threads_or_not(tmp_path: Path):
+    p = tmp_path / "2024-01-kent-street.csv"
+    p.write_text(_csv_text(_big_rows()))
+    (f,) = policeuk._discover(p, 0)
+    zips = policeuk._ZipHandles()
+    threaded = policeuk._parse_street_csv(f, zips, use_threads=True)
+    single = policeuk._parse_street_csv(f, zips, use_threads=False)
+    assert threaded.num_rows == 12_000 and threaded["crime_id"].num_chunks > 1
+    assert threaded.equals(single)
+
+
+def test_repeated_ids_across_files_match_pandas(tmp_path: Path):
+    root = _many_files(tmp_path / "p")
+    with pytest.warns(UserWarning, match=r"row\(s\) repeat a Crime ID"):
+        df = read_police_uk(root)
+    # Reference: read every file with plain pandas, keep the first row of each Crime ID.
+    frames = [
+        pd.read_csv(p, dtype=str, keep_default_na=False)
+        for p in sorted(root.rglob("*-street.csv"), key=lambda p: (p.parent.name, p.name))
+    ]
+    ref = pd.concat(frames, ignore_index=True)
+    ids = ref["Crime ID"].replace("", np.nan)
+    ref = ref[~(ids.duplicated() & ids.notna())]
+    assert len(df) == len(ref) < 12 * 30
+    assert df["crime_id"].fillna("").tolist() == ref["Crime ID"].tolist()
+    assert df["crime_id"].isna().sum() == 12 * 6  # ASB rows: no ID, never dropped
+
+
+def test_hash_collisions_never_drop_a_row(tmp_path: Path, monkeypatch):
+    root = _many_files(tmp_path / "p", months=2)
+    with pytest.warns(UserWarning):
+        expected = read_police_uk(root)
+
+    def colliding(ids):  # every ID hashes to the same value: all must be compared exactly
+        h, rows, width = real(ids)
+        return np.zeros_like(h), rows, width
+
+    real = policeuk._id_hashes
+    monkeypatch.setattr(policeuk, "_id_hashes", colliding)
+    with pytest.warns(UserWarning):
+        got = read_police_uk(root)
+    pd.testing.assert_frame_equal(got, expected)
+
+
+def test_crime_ids_of_other_shapes_are_compared_exactly(tmp_path: Path):
+    a = _write(
+        tmp_path,
+        "a.csv",
+        _csv_text([_row("2024-01", "kent", 1), _row("2024-01", "kent", 2, **{"Crime ID": "X1"})]),
+    )
+    b = _write(
+        tmp_path,
+        "b.csv",
+        _csv_text(
+            [
+                _row("2024-01", "kent", 1),  # a repeat of a's first (64-character) ID
+                _row("2024-01", "kent", 3, **{"Crime ID": "X1"}),  # a repeat of a short ID
+                _row("2024-01", "kent", 4, **{"Crime ID": "X12"}),
+            ]
+        ),
+    )
+    with pytest.warns(UserWarning, match="2 row"):
+        df = read_police_uk([a, b])
+    assert df["crime_id"].tolist() == [_crime_id("kent2024-011"), "X1", "X12"]
+
+
+def test_every_file_read_is_a_source_file_category(tree: Path):
+    # Kent's February file has no Public order crime: it still names a category.
+    rows = [r for r in _month_rows("2024-02", "kent") if r[9] != "Public order"]
+    (tree / _member("2024-02", "kent")).write_text(_csv_text(rows))
+    df = read_police_uk(tree / "2024-02", crime_types=["Public order"])
+    files = [str(tree / _member("2024-02", f)) for f in ("kent", "metropolitan")]
+    assert df["source_file"].astype(str).tolist() == [files[1]]
+    assert df["source_file"].cat.categories.tolist() == files
+    with pytest.warns(UserWarning, match="'Nope'"):
+        df = read_police_uk(tree / "2024-02", crime_types=["Nope"])
+    assert len(df) == 0
+    assert df["source_file"].cat.categories.tolist() == files
+
+
+def test_file_without_month_in_name_holds_several_months(tmp_path: Path):
+    rows = [_row(m, "kent", i) for i, m in enumerate(["2024-02", "2024-01", "2024-02", "2024-03"])]
+    p = _write(tmp_path, "crimes.csv", _csv_text(rows))
+    df = read_police_uk(p)
+    assert df["month"].dt.strftime("%Y-%m").tolist() == ["2024-02", "2024-01", "2024-02", "2024-03"]
+    assert df["month"].dtype == "datetime64[ns]"
+    df = read_police_uk(p, months=("2024-02", "2024-03"))
+    assert df["month"].dt.strftime("%Y-%m").tolist() == ["2024-02", "2024-02", "2024-03"]
+
+
 # -- validation --------------------------------------------------------------------------------
 def _write(tmp_path: Path, name: str, text: str) -> Path:
     p = tmp_path / name
@@ -340,6 +468,54 @@ def test_missing_source_and_non_street_file(tmp_path: Path):
         read_police_uk(tmp_path / "empty")
 
 
+def test_blank_month_names_the_line(tmp_path: Path):
+    rows = [_row("2024-01", "kent", 1), _row("2024-01", "kent", 2, Month="")]
+    p = _write(tmp_path, "2024-01-kent-street.csv", _csv_text(rows))
+    with pytest.raises(DataValidationError, match=r"line 3: Month None is not a month written"):
+        read_police_uk(p)
+
+
+def _big_rows(n: int = 12_000) -> list[list[str]]:
+    """Enough rows (~3 MB) that pyarrow parses the file in several blocks."""
+    return [_row("2024-01", "kent", i % 50) for i in range(n)]
+
+
+def test_errors_deep_in_a_large_file_name_the_right_line(tmp_path: Path):
+    p = tmp_path / "2024-01-kent-street.csv"
+    rows = _big_rows()
+    for i in range(0, len(rows), 10):  # blank positions (both coordinates) throughout
+        rows[i][4] = rows[i][5] = ""
+    p.write_text(_csv_text(rows))
+    assert p.stat().st_size > 2 << 20
+    with pytest.warns(UserWarning, match="repeat a Crime ID"):
+        df = read_police_uk(p)
+    assert len(df) == 50 and df["longitude"].isna().sum() == 5  # IDs repeat every 50 rows
+    for column, value, message in [
+        ("Longitude", "", r"line 10003: Longitude is blank but Latitude is not"),
+        ("Month", "2024-02", r"line 10003: Month '2024-02' does not match"),
+        ("Month", "Jan-24", r"line 10003: Month 'Jan-24' is not a month"),
+    ]:
+        bad = [list(r) for r in rows]
+        bad[10_001][C.POLICE_UK_HEADER.index(column)] = value
+        bad[11_001][C.POLICE_UK_HEADER.index(column)] = value
+        p.write_text(_csv_text(bad))
+        with pytest.raises(DataValidationError, match=message):
+            read_police_uk(p)
+
+
+def test_many_distinct_bad_months(tmp_path: Path):
+    rows = [_row("2024-01", "kent", i) for i in range(5)]
+    rows += [
+        _row("2024-01", "kent", i, Month=f"{2000 + i // 12}-{i % 12 + 1:02d}") for i in range(200)
+    ]
+    p = _write(tmp_path, "2024-01-kent-street.csv", _csv_text(rows))
+    with pytest.raises(DataValidationError, match=r"line 7: Month '2000-01' does not match"):
+        read_police_uk(p)
+    p = _write(tmp_path, "crimes.csv", _csv_text([*rows, _row("2024-01", "kent", 1, Month="x")]))
+    with pytest.raises(DataValidationError, match=r"line 207: Month 'x' is not a month"):
+        read_police_uk(p)
+
+
 # -- cache -------------------------------------------------------------------------------------
 def test_cache_is_written_outside_and_reused(tree: Path, tmp_path: Path, monkeypatch):
     cache = tmp_path / "cache"
@@ -376,6 +552,19 @@ def test_cache_for_zip_members(tree: Path, tmp_path: Path, monkeypatch):
     first = read_police_uk(archive, cache_dir=tmp_path / "c")
     monkeypatch.setattr(policeuk, "_parse_street_csv", lambda *a, **k: 1 / 0)
     pd.testing.assert_frame_equal(first, read_police_uk(archive, cache_dir=tmp_path / "c"))
+
+
+def test_cache_entries_written_with_other_parquet_options_are_reused(
+    tree: Path, tmp_path: Path, monkeypatch
+):
+    import pyarrow.parquet as pq
+
+    cache = tmp_path / "cache"
+    first = read_police_uk(tree, cache_dir=cache)
+    for path in cache.glob("*.parquet"):  # as an earlier version wrote them: pyarrow defaults
+        pq.write_table(pq.read_table(path), path)
+    monkeypatch.setattr(policeuk, "_parse_street_csv", lambda *a, **k: 1 / 0)
+    pd.testing.assert_frame_equal(first, read_police_uk(tree, cache_dir=cache))
 
 
 # -- projection --------------------------------------------------------------------------------
