@@ -182,7 +182,21 @@ def test_window_beyond_the_data_is_refused(demo_pilot, tmp_path):
     from pilot_eval.errors import DataValidationError
 
     cfg = _variant(demo_pilot, tmp_path, windows__post_months=24)
-    with pytest.raises(DataValidationError, match=r"no police.uk data for 2025-07 to 2026-03"):
+    with pytest.raises(DataValidationError, match=r"no police.uk file for 2025-07 to 2026-03"):
+        prepare(cfg)
+
+
+def test_a_missing_month_inside_the_window_is_refused(demo_pilot, tmp_path):
+    """Delete one month's file from a copy of the data: it must not be read as zero crime."""
+    import shutil
+
+    from pilot_eval.errors import DataValidationError
+
+    data = tmp_path / "police-uk"
+    shutil.copytree(demo_pilot.data_dir / "police-uk", data)
+    shutil.rmtree(data / "2023-02")
+    cfg = _variant(demo_pilot, tmp_path, data__crimes=str(data))
+    with pytest.raises(DataValidationError, match=r"no police.uk file for 2023-02 "):
         prepare(cfg)
 
 

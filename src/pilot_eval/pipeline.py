@@ -105,15 +105,30 @@ def _check_police_uk_coverage(incidents: pd.DataFrame, cfg: PilotConfig, wanted)
             f"{cfg.months[0]:%Y-%m} to {cfg.months[-1]:%Y-%m}, so that outcome cannot be "
             "evaluated: check the data folder and the windows, or drop the crime type."
         )
-    present = set(pd.to_datetime(incidents[C.MONTH].unique()))
+    from .io.policeuk import police_uk_months
+
+    by_force = police_uk_months(cfg.data.crimes)
+    present = set().union(*by_force.values()) if by_force else set()
     missing = [m for m in cfg.months if m not in present]
     if missing:
-        runs = _month_runs(missing)
         raise DataValidationError(
-            f"{cfg.data.crimes}: no police.uk data for {runs} (of the evaluation's "
-            f"{cfg.months[0]:%Y-%m} to {cfg.months[-1]:%Y-%m}). Months without data cannot "
-            "be counted as months without crime: download them (pilot-eval fetch police) or "
-            "shorten windows.pre_months / windows.post_months."
+            f"{cfg.data.crimes}: no police.uk file for {_month_runs(missing)} (of the "
+            f"evaluation's {cfg.months[0]:%Y-%m} to {cfg.months[-1]:%Y-%m}). Months without "
+            "data cannot be counted as months without crime: download them (pilot-eval fetch "
+            "police) or shorten windows.pre_months / windows.post_months."
+        )
+    gaps = {
+        force: [m for m in cfg.months if m not in months]
+        for force, months in by_force.items()
+        if any(m in months for m in cfg.months)
+    }
+    partial = {force: g for force, g in gaps.items() if g}
+    if partial:
+        force, g = next(iter(sorted(partial.items())))
+        raise DataValidationError(
+            f"{cfg.data.crimes}: force {force!r} has no police.uk file for {_month_runs(g)} "
+            "inside the evaluation window, so its crimes would be missing in those months. "
+            "Download them, or shorten the windows."
         )
 
 

@@ -37,9 +37,16 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from .. import columns as C
-from ..errors import DataValidationError
+from ..errors import DataQualityWarning, DataValidationError
 
-__all__ = ["READER_VERSION", "SOURCE_FILE", "UK_BOUNDS", "project_points", "read_police_uk"]
+__all__ = [
+    "READER_VERSION",
+    "SOURCE_FILE",
+    "UK_BOUNDS",
+    "police_uk_months",
+    "project_points",
+    "read_police_uk",
+]
 
 #: Bump when the parsed table changes shape or meaning: old cache entries are then ignored.
 READER_VERSION = 1
@@ -194,13 +201,28 @@ def _dedupe_files(files: list[_StreetFile]) -> list[_StreetFile]:
         warnings.warn(
             f"{len(clashes)} police.uk force-month file(s) appear more than once in the sources "
             f"(e.g. {old.label} and {new.label}); each is read once, from the later source.",
-            UserWarning,
+            DataQualityWarning,
             stacklevel=3,
         )
     return sorted(
         chosen.values(),
         key=lambda f: (f.month or pd.Timestamp.max, (f.force or "").lower(), f.label),
     )
+
+
+def police_uk_months(source: str | Path | Sequence[str | Path]) -> dict[str, set[pd.Timestamp]]:
+    """Which months each force has a street-level file for, without reading the files.
+
+    Returns ``{force: {month, ...}}`` (month starts) from the file names in folders and zips.
+    A month with no file is missing data, not a month without crime: callers should refuse
+    to count it as zero.
+    """
+    out: dict[str, set[pd.Timestamp]] = {}
+    for i, src in enumerate(_as_sources(source)):
+        for f in _discover(src, i):
+            if f.month is not None:
+                out.setdefault(f.force or "unknown", set()).add(f.month)
+    return out
 
 
 # -- reading one file -------------------------------------------------------------------------
@@ -708,7 +730,7 @@ def read_police_uk(
         warnings.warn(
             f"{n_dup:,} row(s) repeat a Crime ID already read (e.g. {example}); only the first "
             "row of each Crime ID is kept. Overlapping downloads usually cause this.",
-            UserWarning,
+            DataQualityWarning,
             stacklevel=2,
         )
         table = table.filter(pa.array(~dup))
