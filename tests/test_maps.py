@@ -76,3 +76,19 @@ def test_static_area_map_draws_every_group_and_sites(areas, sites):
     assert labels[:3] == ["Comparison area", "Displacement buffer", "Pilot (treated) area"]
     assert "Intervention site" in labels
     assert len(ax.collections) >= 4  # three area layers and the sites
+
+
+def test_map_refuses_incident_points(areas):
+    """A police.uk-like frame (crime_type, no component type) is never drawn as points."""
+    from pilot_eval.errors import DataValidationError
+
+    incidents = pd.DataFrame(
+        {
+            "type": ["Violence and sexual offences"],
+            "description": ["x"],
+            "longitude": [0.151],
+            "latitude": [51.485],
+        }
+    )
+    with pytest.raises(DataValidationError, match="never draw individual incidents"):
+        pilot_map(areas, sites=incidents)

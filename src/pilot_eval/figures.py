@@ -309,6 +309,10 @@ def area_map(
         if sites is not None and len(sites):
             import geopandas as gpd
 
+            from .maps import _check_sites
+
+            _check_sites(sites)
+
             located = sites.dropna(subset=["longitude", "latitude"])
             pts = gpd.GeoSeries(
                 gpd.points_from_xy(located["longitude"], located["latitude"]), crs="EPSG:4326"

@@ -101,6 +101,7 @@ def pilot_map(
         ).add_to(fmap)
 
     if sites is not None and len(sites):
+        _check_sites(sites)
         located = sites.dropna(subset=["longitude", "latitude"])
         layer = folium.FeatureGroup(name="Intervention sites")
         for row in located.itertuples(index=False):
@@ -122,6 +123,20 @@ def pilot_map(
             )
         )
     return fmap
+
+
+def _check_sites(sites: pd.DataFrame) -> None:
+    """Only an intervention log may be drawn as points (never incidents)."""
+    from typing import get_args
+
+    from .config import ComponentType
+    from .errors import DataValidationError
+
+    if "type" not in sites or not sites["type"].isin(get_args(ComponentType)).all():
+        raise DataValidationError(
+            "pilot_map(sites=...) takes the intervention log (read_interventions), whose 'type' "
+            "is a component type; maps never draw individual incidents"
+        )
 
 
 def _escape(text: str) -> str:
