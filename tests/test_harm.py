@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 
+from pilot_eval.columns import POLICE_UK_CRIME_TYPES
 from pilot_eval.errors import DataValidationError, EstimationError
 from pilot_eval.estimators import (
     cost_per_crime_prevented,
@@ -19,22 +20,7 @@ from pilot_eval.estimators import (
 )
 from pilot_eval.results import Estimate
 
-POLICE_UK_TYPES = {
-    "Anti-social behaviour",
-    "Bicycle theft",
-    "Burglary",
-    "Criminal damage and arson",
-    "Drugs",
-    "Other crime",
-    "Other theft",
-    "Possession of weapons",
-    "Public order",
-    "Robbery",
-    "Shoplifting",
-    "Theft from the person",
-    "Vehicle crime",
-    "Violence and sexual offences",
-}
+POLICE_UK_TYPES = set(POLICE_UK_CRIME_TYPES)
 
 
 # --- data files ----------------------------------------------------------------------------------
