@@ -228,55 +228,6 @@ def placebo_time_chart(
     return fig
 
 
-def counterfactual_chart(
-    series: pd.DataFrame,
-    *,
-    start: pd.Timestamp,
-    month: str = MONTH,
-    observed: str = "observed",
-    counterfactual: str = "counterfactual",
-    low: str | None = "cf_low",
-    high: str | None = "cf_high",
-    title: str = "",
-) -> Figure:
-    """Observed series with a model's counterfactual and its band."""
-    fig, ax = plt.subplots(figsize=(9, 4))
-    with plt.rc_context(PLOT_STYLE):
-        _shade_intervention(ax, start, None)
-        ax.plot(
-            series[month],
-            series[observed],
-            color=TREATED_COLOUR,
-            marker="o",
-            ms=3,
-            label="Recorded",
-        )
-        ax.plot(
-            series[month],
-            series[counterfactual],
-            color=COMPARISON_COLOUR,
-            label="Expected without the pilot",
-        )
-        if low and high and low in series and high in series:
-            ax.fill_between(
-                series[month],
-                series[low],
-                series[high],
-                color=COMPARISON_COLOUR,
-                alpha=0.15,
-                label="Range of the expectation",
-            )
-        ax.set_ylim(bottom=0)
-        ax.legend(
-            loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=3, fontsize=8, frameon=False
-        )
-        ax.set_title(title)
-        fig.autofmt_xdate()
-        fig.tight_layout()
-    plt.close(fig)
-    return fig
-
-
 def area_map(
     areas,
     *,

@@ -8,7 +8,6 @@ when it is not, and never calls a non-significant result "no effect".
 
 from __future__ import annotations
 
-import html
 import math
 
 import pandas as pd
@@ -41,10 +40,6 @@ GROUP_LABELS = {
     "buffer": "Displacement buffer",
     "comparison": "Comparison areas (all together)",
 }
-
-
-def _esc(text: object) -> str:
-    return html.escape(str(text), quote=True)
 
 
 def banner(config: PilotConfig) -> HTML:
@@ -531,16 +526,6 @@ def treated_name(evaluation) -> str:
     areas = evaluation.prepared.areas
     names = areas.loc[areas[C.GROUP] == "treated", C.NAME].astype(str).tolist()
     return names[0] if len(names) == 1 else "The pilot areas (" + ", ".join(names) + ")"
-
-
-def area_totals(evaluation, *, outcome: str) -> pd.DataFrame:
-    """Per-area crimes before and after the start, for map tooltips (suppressed there)."""
-    panel = evaluation.prepared.panel
-    df = panel[panel[C.OUTCOME] == outcome]
-    t = df.groupby([C.AREA, C.POST], observed=True)[C.COUNT].sum().unstack(C.POST)
-    t = t.reindex(columns=[False, True], fill_value=0)
-    t.columns = ["crimes_before", "crimes_after"]
-    return t.reset_index()
 
 
 def placebo_points(outcome_eval) -> pd.DataFrame:
