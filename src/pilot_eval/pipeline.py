@@ -74,39 +74,32 @@ def _share(n: int, total: int) -> str:
     return f"{n:,} of {total:,} ({(100.0 * n / total) if total else 0:.1f} %)"
 
 
-def _check_police_uk_coverage(incidents: pd.DataFrame, cfg: PilotConfig, wanted) -> None:
-    """Refuse windows beyond the data and crime types that never occur.
+def _check_police_uk_request(cfg: PilotConfig, wanted) -> None:
+    """Before reading: refuse unknown crime types and windows the files do not cover.
 
     A month with no police.uk file would otherwise be zero-filled and read as a month with
-    no crime, which can fake a large fall (or rise).
+    no crime, which can fake a large fall (or rise). Only file names are needed, so this runs
+    before the (costly) parse.
     """
     from .errors import DataValidationError
+    from .io.policeuk import police_uk_months
 
     unknown = sorted(set(wanted) - set(C.POLICE_UK_CRIME_TYPES))
     if unknown:
         import difflib
 
-        hints = {
-            u: difflib.get_close_matches(u, C.POLICE_UK_CRIME_TYPES, n=1, cutoff=0.6)
-            for u in unknown
-        }
         said = "; ".join(
-            f"{u!r}" + (f" (did you mean {h[0]!r}?)" if h else "") for u, h in hints.items()
+            f"{u!r}"
+            + "".join(
+                f" (did you mean {h!r}?)"
+                for h in difflib.get_close_matches(u, C.POLICE_UK_CRIME_TYPES, n=1, cutoff=0.6)
+            )
+            for u in unknown
         )
         raise DataValidationError(
             f"{cfg.data.crimes}: {said} in the config's outcomes is not a police.uk crime type. "
             f"The types are: {', '.join(C.POLICE_UK_CRIME_TYPES)}."
         )
-    seen = set(incidents[C.CRIME_TYPE].dropna().unique())
-    absent = sorted(set(wanted) - seen)
-    if absent:
-        raise DataValidationError(
-            f"{cfg.data.crimes}: no {', '.join(repr(a) for a in absent)} at all in the data for "
-            f"{cfg.months[0]:%Y-%m} to {cfg.months[-1]:%Y-%m}, so that outcome cannot be "
-            "evaluated: check the data folder and the windows, or drop the crime type."
-        )
-    from .io.policeuk import police_uk_months
-
     by_force = police_uk_months(cfg.data.crimes)
     present = set().union(*by_force.values()) if by_force else set()
     missing = [m for m in cfg.months if m not in present]
@@ -117,18 +110,26 @@ def _check_police_uk_coverage(incidents: pd.DataFrame, cfg: PilotConfig, wanted)
             "data cannot be counted as months without crime: download them (pilot-eval fetch "
             "police) or shorten windows.pre_months / windows.post_months."
         )
-    gaps = {
-        force: [m for m in cfg.months if m not in months]
-        for force, months in by_force.items()
-        if any(m in months for m in cfg.months)
-    }
-    partial = {force: g for force, g in gaps.items() if g}
-    if partial:
-        force, g = next(iter(sorted(partial.items())))
+    for force, months in sorted(by_force.items()):
+        gaps = [m for m in cfg.months if m not in months]
+        if gaps and len(gaps) < len(cfg.months):
+            raise DataValidationError(
+                f"{cfg.data.crimes}: force {force!r} has no police.uk file for "
+                f"{_month_runs(gaps)} inside the evaluation window, so its crimes would be "
+                "missing in those months. Download them, or shorten the windows."
+            )
+
+
+def _check_crime_types_present(incidents: pd.DataFrame, cfg: PilotConfig, wanted) -> None:
+    """After reading: every outcome's crime types occur somewhere in the window."""
+    from .errors import DataValidationError
+
+    absent = sorted(set(wanted) - set(incidents[C.CRIME_TYPE].dropna().unique()))
+    if absent:
         raise DataValidationError(
-            f"{cfg.data.crimes}: force {force!r} has no police.uk file for {_month_runs(g)} "
-            "inside the evaluation window, so its crimes would be missing in those months. "
-            "Download them, or shorten the windows."
+            f"{cfg.data.crimes}: no {', '.join(repr(a) for a in absent)} at all in the data for "
+            f"{cfg.months[0]:%Y-%m} to {cfg.months[-1]:%Y-%m}, so that outcome cannot be "
+            "evaluated: check the data folder and the windows, or drop the crime type."
         )
 
 
@@ -246,13 +247,14 @@ def _prepare(cfg: PilotConfig) -> PreparedPilot:
         from .io.policeuk import project_points, read_police_uk
 
         wanted = sorted({t for types in outcomes_types.values() for t in types})
+        _check_police_uk_request(cfg, wanted)
         incidents = read_police_uk(
             d.crimes,
             months=(cfg.months[0], cfg.months[-1]),
             crime_types=wanted,
             cache_dir=cache_dir() / "police-uk",
         )
-        _check_police_uk_coverage(incidents, cfg, wanted)
+        _check_crime_types_present(incidents, cfg, wanted)
         total = len(incidents)
         located = assign_points(project_points(incidents), areas)
         no_xy = int(located[C.X].isna().sum())
