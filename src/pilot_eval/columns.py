@@ -31,6 +31,18 @@ Y: Final = "y"
 Group = Literal["treated", "buffer", "comparison"]
 GROUPS: Final[tuple[str, ...]] = ("treated", "buffer", "comparison")
 
+#: Kinds of pilot component (the ``type`` of an intervention-log row or a config component).
+ComponentType = Literal[
+    "lighting",
+    "clean_up",
+    "business_training",
+    "awareness",
+    "qr_reporting",
+    "walk_and_talk",
+    "visual_assessment",
+    "other",
+]
+
 #: The metric CRS every geometry is reprojected to (British National Grid).
 METRIC_CRS: Final = "EPSG:27700"
 #: The CRS of police.uk coordinates.

@@ -115,8 +115,12 @@ def _read(path: str | Path, layer: str | int | None) -> tuple[gpd.GeoDataFrame, 
     return gdf, path
 
 
-def _clean_geometry(gdf: gpd.GeoDataFrame, labels: pd.Series, path: Path) -> np.ndarray:
-    """2-D, valid, polygonal geometries in EPSG:27700; repairs are warned about."""
+def clean_geometry(gdf: gpd.GeoDataFrame, labels: pd.Series, path: str | Path) -> np.ndarray:
+    """2-D, valid, polygonal geometries in EPSG:27700; repairs are warned about.
+
+    ``labels`` name the rows (codes) and ``path`` the source (a file or a description such
+    as ``"the LSOA boundaries"``) in messages. Shared with :mod:`.lookups`.
+    """
     geoms = np.asarray(gdf.geometry.to_crs(C.METRIC_CRS).array, dtype=object)
     empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     if empty.any():
@@ -223,7 +227,7 @@ def read_boundaries(
         if name_column is not None
         else codes
     )
-    geoms = _clean_geometry(gdf, codes, path)
+    geoms = clean_geometry(gdf, codes, path)
     return gpd.GeoDataFrame(
         {C.AREA: codes.to_numpy(), C.NAME: names.to_numpy()},
         geometry=gpd.GeoSeries(geoms, crs=C.METRIC_CRS),
@@ -253,5 +257,5 @@ def read_outline(path: str | Path, *, layer: str | int | None = None) -> gpd.Geo
     """
     gdf, path = _read(path, layer)
     labels = pd.Series([f"feature {i + 1}" for i in range(len(gdf))])
-    geoms = _clean_geometry(gdf, labels, path)
+    geoms = clean_geometry(gdf, labels, path)
     return gpd.GeoDataFrame(geometry=gpd.GeoSeries(geoms, crs=C.METRIC_CRS), crs=C.METRIC_CRS)

@@ -30,7 +30,7 @@ from typing import Final, get_args
 
 import pandas as pd
 
-from ..config import ComponentType
+from ..columns import ComponentType
 from ..errors import DataValidationError
 
 __all__ = ["COMPONENT_TYPES", "INTERVENTION_COLUMNS", "read_interventions"]

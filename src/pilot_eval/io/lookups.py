@@ -36,6 +36,7 @@ import re
 import sys
 import warnings
 from pathlib import Path
+from types import FrameType
 from typing import Literal
 
 import geopandas as gpd
@@ -45,7 +46,7 @@ import shapely
 
 from .. import columns as C
 from ..errors import DataQualityWarning, DataValidationError, GeometryError
-from .boundaries import _clean_geometry
+from .boundaries import clean_geometry
 from .population import line_of_record, norm_header, read_text_csv
 
 __all__ = [
@@ -77,7 +78,8 @@ _TO_PATTERN = r"w(ar)?d\d{2}cd|ward_code"
 
 def _warn(message: str) -> None:
     """Warn, pointing at the first caller outside this module."""
-    level, frame = 2, sys._getframe(1)
+    level = 2
+    frame: FrameType | None = sys._getframe(1)
     while frame is not None and frame.f_code.co_filename == __file__:
         frame, level = frame.f_back, level + 1
     warnings.warn(message, DataQualityWarning, stacklevel=level)
@@ -137,7 +139,7 @@ def _prepare(gdf: gpd.GeoDataFrame, what: str) -> tuple[np.ndarray, np.ndarray]:
             "one feature (dissolve multi-part areas by code)."
         )
     labels = codes.reset_index(drop=True)
-    geoms = _clean_geometry(gdf, labels, f"the {what} boundaries")  # type: ignore[arg-type]
+    geoms = clean_geometry(gdf, labels, f"the {what} boundaries")
     return codes.to_numpy(dtype=object), geoms
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import difflib
 import functools
 import hashlib
 import io
@@ -24,11 +25,11 @@ import re
 import threading
 import warnings
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import IO
+from typing import IO, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -43,6 +44,9 @@ __all__ = [
     "READER_VERSION",
     "SOURCE_FILE",
     "UK_BOUNDS",
+    "check_crime_types_present",
+    "check_police_uk_request",
+    "month_runs",
     "police_uk_months",
     "project_points",
     "read_police_uk",
@@ -223,6 +227,151 @@ def police_uk_months(source: str | Path | Sequence[str | Path]) -> dict[str, set
             if f.month is not None:
                 out.setdefault(f.force or "unknown", set()).add(f.month)
     return out
+
+
+# -- checks of a request ------------------------------------------------------------------------
+#: The evaluation's months, as the checks take them.
+_MonthList: TypeAlias = pd.DatetimeIndex | Sequence[pd.Timestamp]
+
+
+def _source_label(source: str | Path | Sequence[str | Path]) -> str:
+    """The source as messages name it: the path, or the paths joined by commas."""
+    if isinstance(source, str | Path):
+        return str(source)
+    return ", ".join(str(s) for s in source)
+
+
+def _month_list(months: _MonthList) -> list[pd.Timestamp]:
+    """Sorted month starts."""
+    return sorted({_to_month(m, "month") for m in months})
+
+
+def _window(months: list[pd.Timestamp]) -> str:
+    """``'2024-01 to 2024-06'`` for a sorted list of months."""
+    if not months:
+        return "no months"
+    return f"{months[0]:%Y-%m} to {months[-1]:%Y-%m}"
+
+
+def month_runs(months: Iterable[pd.Timestamp]) -> str:
+    """['2025-04', '2025-05', '2025-07'] -> '2025-04 to 2025-05, 2025-07'.
+
+    Parameters
+    ----------
+    months
+        Month-start timestamps, in any order.
+
+    Returns
+    -------
+    str
+        The months as consecutive runs, earliest first; ``""`` when there are none.
+    """
+    runs: list[list[pd.Timestamp]] = []
+    for m in sorted(months):
+        if runs and m == runs[-1][-1] + pd.DateOffset(months=1):
+            runs[-1].append(m)
+        else:
+            runs.append([m])
+    return ", ".join(
+        f"{r[0]:%Y-%m}" if len(r) == 1 else f"{r[0]:%Y-%m} to {r[-1]:%Y-%m}" for r in runs
+    )
+
+
+def check_police_uk_request(
+    source: str | Path | Sequence[str | Path],
+    *,
+    months: _MonthList,
+    crime_types: Iterable[str],
+) -> None:
+    """Before reading: refuse unknown crime types and months the files do not cover.
+
+    A month with no police.uk file would otherwise be zero-filled and read as a month with
+    no crime, which can fake a large fall (or rise). Only file names are needed, so this runs
+    before the (costly) parse.
+
+    Parameters
+    ----------
+    source
+        The police.uk folder(s), zip(s) or CSV(s), as for :func:`read_police_uk`.
+    months
+        The evaluation's months (month starts).
+    crime_types
+        The crime types the outcomes count.
+
+    Raises
+    ------
+    DataValidationError
+        If a crime type is not a police.uk type (with the closest type, if any), if no force
+        has a file for some month, or if one force lacks a month that another has.
+    """
+    label = _source_label(source)
+    wanted = _month_list(months)
+    unknown = sorted(set(crime_types) - set(C.POLICE_UK_CRIME_TYPES))
+    if unknown:
+        said = "; ".join(
+            f"{u!r}"
+            + "".join(
+                f" (did you mean {h!r}?)"
+                for h in difflib.get_close_matches(u, C.POLICE_UK_CRIME_TYPES, n=1, cutoff=0.6)
+            )
+            for u in unknown
+        )
+        raise DataValidationError(
+            f"{label}: {said} in the config's outcomes is not a police.uk crime type. "
+            f"The types are: {', '.join(C.POLICE_UK_CRIME_TYPES)}."
+        )
+    by_force = police_uk_months(source)
+    present: set[pd.Timestamp] = set().union(*by_force.values()) if by_force else set()
+    missing = [m for m in wanted if m not in present]
+    if missing:
+        raise DataValidationError(
+            f"{label}: no police.uk file for {month_runs(missing)} (of the "
+            f"evaluation's {_window(wanted)}). Months without "
+            "data cannot be counted as months without crime: download them (pilot-eval fetch "
+            "police) or shorten windows.pre_months / windows.post_months."
+        )
+    for force, have in sorted(by_force.items()):
+        gaps = [m for m in wanted if m not in have]
+        if gaps and len(gaps) < len(wanted):
+            raise DataValidationError(
+                f"{label}: force {force!r} has no police.uk file for "
+                f"{month_runs(gaps)} inside the evaluation window, so its crimes would be "
+                "missing in those months. Download them, or shorten the windows."
+            )
+
+
+def check_crime_types_present(
+    incidents: pd.DataFrame,
+    *,
+    source: str | Path | Sequence[str | Path],
+    months: _MonthList,
+    crime_types: Iterable[str],
+) -> None:
+    """After reading: every crime type asked for occurs somewhere in the incidents.
+
+    Parameters
+    ----------
+    incidents
+        The rows :func:`read_police_uk` returned (a ``crime_type`` column).
+    source
+        Where they were read from (named in the message).
+    months
+        The evaluation's months (month starts; named in the message).
+    crime_types
+        The crime types the outcomes count.
+
+    Raises
+    ------
+    DataValidationError
+        Naming every crime type with no row at all.
+    """
+    absent = sorted(set(crime_types) - set(incidents[C.CRIME_TYPE].dropna().unique()))
+    if absent:
+        raise DataValidationError(
+            f"{_source_label(source)}: no {', '.join(repr(a) for a in absent)} at all in the "
+            f"data for {_window(_month_list(months))}, so that outcome cannot be "
+            "evaluated: check the data folder and the windows, or drop the crime type."
+        )
 
 
 # -- reading one file -------------------------------------------------------------------------
@@ -585,7 +734,7 @@ def _load(
 # -- public API -------------------------------------------------------------------------------
 def _to_month(value: object, what: str) -> pd.Timestamp:
     try:
-        t = pd.Timestamp(value)  # type: ignore[arg-type]
+        t = pd.Timestamp(value)
     except (TypeError, ValueError):
         raise DataValidationError(f"months: {what} {value!r} is not a date or YYYY-MM") from None
     return pd.Timestamp(t.year, t.month, 1)
@@ -805,7 +954,7 @@ def _id_hashes(ids: pa.ChunkedArray) -> _IdHashes | None:
 
 
 def _repeated_rows(
-    parts: Sequence[_IdHashes | None], offsets: Sequence[int], ids: pa.ChunkedArray
+    parts: Sequence[_IdHashes | None], offsets: Sequence[int] | np.ndarray, ids: pa.ChunkedArray
 ) -> np.ndarray | None:
     """Mask of rows whose Crime ID already appeared in an earlier row; None when there are none.
 

@@ -14,8 +14,9 @@ from shapely.geometry import Polygon, box
 from pilot_eval import columns as C
 from pilot_eval.errors import DataValidationError, GeometryError
 from pilot_eval.io.boundaries import read_boundaries, read_outline
+from shared_data import need_shared
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "boundaries"
+BEXLEY_WARDS = "data/boundaries/bexley_wards_2018.geojson"
 E0, N0 = 548_000.0, 178_000.0  # near Belvedere, British National Grid metres
 
 
@@ -172,9 +173,8 @@ def test_outline_needs_no_code_and_input_untouched(tmp_path: Path):
 
 
 @pytest.mark.shared
-@pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/data/boundaries is not present")
 def test_real_bexley_wards():
-    out = read_boundaries(SHARED / "bexley_wards_2018.geojson")
+    out = read_boundaries(need_shared(BEXLEY_WARDS) / BEXLEY_WARDS)
     assert len(out) == 17 and out.crs == C.METRIC_CRS
     belvedere = out.loc[out[C.AREA] == "E05011218"]
     assert belvedere[C.NAME].tolist() == ["Belvedere"]
