@@ -14,6 +14,15 @@ class ConfigError(PilotEvalError, ValueError):
     """A pilot config file is missing, malformed or inconsistent."""
 
 
+class OptionError(ConfigError):
+    """An option given to a library function is not one it accepts (the one error for bad options).
+
+    Raised by :func:`pilot_eval._checks.check_option` and its siblings, whichever layer the
+    function lives in, so a caller catches one type for every misspelt ``family=`` or
+    out-of-range ``alpha=``.
+    """
+
+
 class DataValidationError(PilotEvalError, ValueError):
     """An input data file does not match its documented schema."""
 

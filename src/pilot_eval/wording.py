@@ -1,4 +1,8 @@
-"""Plain-English phrasing of p-values, intervals and ratios, for summaries and the report.
+"""THE plain-English vocabulary: p-values, intervals, ratios and numbers for summaries and the report.
+
+Every ``summary()`` of an estimator or inference result, and the report's narrative, words its
+numbers with these helpers. Ground level: imports nothing from pilot_eval but
+:mod:`pilot_eval.errors` and :mod:`pilot_eval._checks`.
 
 The rules these helpers enforce (``../shared/methods/one-treated-area.md``):
 
@@ -15,24 +19,36 @@ The rules these helpers enforce (``../shared/methods/one-treated-area.md``):
 from __future__ import annotations
 
 import math
+import sys
 from typing import Literal, get_args
 
-from ..errors import EstimationError
-from .guards import check_option
+from ._checks import check_option
+from .errors import EstimationError
 
 __all__ = [
+    "OTHERS_REFERENCE",
+    "Direction",
     "describe_interval",
     "describe_rank",
     "describe_ratio",
     "describe_significance",
     "format_level",
+    "format_level_of_alpha",
+    "format_number",
     "format_p",
+    "format_p_3dp",
+    "format_p_floored",
     "format_ratio",
     "headline_sentence",
     "ordinal",
+    "significance_sentence",
+    "wald_sentences",
 ]
 
 Direction = Literal["decrease", "increase"]
+
+#: What a placebo or conformal comparison predicts from: the areas other than the pilot's.
+OTHERS_REFERENCE = "the other areas' trend"
 
 
 def _is_missing(x: float | None) -> bool:
@@ -379,3 +395,92 @@ def headline_sentence(
     if sig:
         parts.append(sig)
     return " ".join(parts)
+
+
+# ---------------------------------------------------------------------------------------------
+# Numbers in the crime-science and count-panel estimators' summaries
+# ---------------------------------------------------------------------------------------------
+#: Smallest positive float: a p-value that underflowed to 0 is floored here before wording.
+_TINY = sys.float_info.min
+
+
+def _floor_p(p: float | None) -> float | None:
+    """``p`` clipped into (0, 1]; None when missing or not finite."""
+    if p is None or not math.isfinite(p):
+        return None
+    return float(min(max(p, _TINY), 1.0))
+
+
+def format_p_floored(p: float | None, *, min_p: float | None = None) -> str:
+    """:func:`format_p` on a p-value floored above 0 (a normal-tail p that underflowed to 0).
+
+    For model-based p-values (Wald tests), whose exact 0 is an underflow, not a bug; a
+    permutation p-value should go to :func:`format_p`, which refuses 0.
+    """
+    return format_p(_floor_p(p), min_p=min_p)
+
+
+def format_p_3dp(p: float | None) -> str:
+    """A normal-approximation p-value to three decimals: ``"p = 0.123"``, ``"p < 0.001"``.
+
+    ``"p not defined"`` when missing or not finite. Rounded to the nearest 0.001 (the
+    crime-science estimators' summaries; :func:`format_p` rounds up to two significant digits).
+    """
+    if p is None or not math.isfinite(p):
+        return "p not defined"
+    if p < 0.001:
+        return "p < 0.001"
+    return f"p = {p:.3f}"
+
+
+def format_number(x: float | None, digits: int = 1) -> str:
+    """``1234.5`` -> ``"1,234.5"``; NaN/None -> ``"not defined"``; infinity -> ``"unbounded"``."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "not defined"
+    if math.isinf(x):
+        return "unbounded" if x > 0 else "-unbounded"
+    return f"{x:,.{digits}f}"
+
+
+def format_level_of_alpha(alpha: float) -> str:
+    """The level ``1 - alpha`` as a percentage: ``0.05`` -> ``"95 %"``, ``0.025`` -> ``"97.5 %"``.
+
+    For nominal (model-based) levels; a design's real level goes to :func:`format_level`,
+    which rounds down.
+    """
+    pct = 100.0 * (1.0 - alpha)
+    return f"{pct:.0f} %" if abs(pct - round(pct)) < 1e-9 else f"{pct:.1f} %"
+
+
+def significance_sentence(p: float, alpha: float, no_change: str = "zero") -> str:
+    """Sentence for a summary whose first sentence already gave the interval.
+
+    Never calls a non-significant result 'no effect': it says the data cannot distinguish it
+    from no change, and that the interval includes the no-change value.
+    """
+    if math.isfinite(p) and p < alpha:
+        return f"This is unlikely to be chance alone ({format_p_3dp(p)})."
+    return (
+        f"The data cannot distinguish this from no change ({format_p_3dp(p)}): the "
+        f"{format_level_of_alpha(alpha)} interval includes {no_change}."
+    )
+
+
+def wald_sentences(
+    *,
+    irr: float,
+    lo: float,
+    hi: float,
+    p: float,
+    alpha: float,
+    who: str,
+    reference: str,
+    how: str,
+) -> str:
+    """The change, its Wald interval and what the p-value does and does not show."""
+    text = (
+        f"{who} had {describe_ratio(irr, reference=reference)} (ratio {format_ratio(irr)}; "
+        f"{describe_interval(lo, hi, 1.0 - alpha)}; {how}; {format_p_floored(p)}). "
+    )
+    text += describe_significance(_floor_p(p) or 1.0, min_p=0.0, alpha=alpha)
+    return text

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import re
-import time
 
 import numpy as np
 import pandas as pd
@@ -18,13 +17,16 @@ import pytest
 import statsmodels.api as sm
 import statsmodels.formula.api as smf
 
-from pilot_eval.errors import ConfigError, DataValidationError, InferenceRefusedError
+from pilot_eval.errors import DataValidationError, InferenceRefusedError, OptionError
 from pilot_eval.estimators.did import DidResult, event_study, poisson_did
 from pilot_eval.results import Estimate
 
 START = pd.Timestamp("2024-01-01")
 
 
+# Kept rather than the shared ``sim_panel`` fixture: the pyfixest cross-checks, the measured
+# pre-trend p-values quoted below and the all-zero treated months depend on this generator's
+# NB2 draws, seeds, area codes and start date.
 def nb_panel(
     *,
     seed: int,
@@ -265,9 +267,9 @@ def test_event_study_bins():
     assert c.ref_period == -6
     assert list(c.coefficients["rel_period"]) == edges[:-1]
     assert c.pretrend_df == 3
-    with pytest.raises(ConfigError, match="cover every month"):
+    with pytest.raises(OptionError, match="cover every month"):
         event_study(p, outcome="vawg", bin_edges=[-12, 0, 12])
-    with pytest.raises(ConfigError):
+    with pytest.raises(OptionError):
         event_study(p, outcome="vawg", bin_edges="year")
 
 
@@ -318,9 +320,9 @@ def test_buffer_and_all_zero_area():
 
 
 def test_bad_inputs_have_plain_messages(one_treated):
-    with pytest.raises(ConfigError, match="family"):
+    with pytest.raises(OptionError, match="family"):
         poisson_did(one_treated, outcome="vawg", family="logit")
-    with pytest.raises(ConfigError, match="alpha"):
+    with pytest.raises(OptionError, match="alpha"):
         poisson_did(one_treated, outcome="vawg", alpha=5)
     with pytest.raises(DataValidationError, match="no rows for outcome"):
         poisson_did(one_treated, outcome="burglary")
@@ -335,10 +337,8 @@ def test_bad_inputs_have_plain_messages(one_treated):
         poisson_did(bad_post, outcome="vawg")
 
 
-def test_fast_enough(one_treated):
-    t0 = time.perf_counter()
+def test_every_family_runs(one_treated):
+    # Speed is not asserted in unit tests (benchmarks/ measures it).
     for fam in ("poisson", "quasipoisson", "negbin"):
-        poisson_did(one_treated, outcome="vawg", family=fam)
-    event_study(one_treated, outcome="vawg", family="quasipoisson")
-    # 17 areas x 48 months: measured ~0.5 s on an idle 2-core machine; generous for shared CI.
-    assert time.perf_counter() - t0 < 15.0
+        assert math.isfinite(poisson_did(one_treated, outcome="vawg", family=fam).irr)
+    assert len(event_study(one_treated, outcome="vawg", family="quasipoisson").tidy()) == 48

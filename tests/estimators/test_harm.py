@@ -8,15 +8,15 @@ import numpy as np
 import pytest
 
 from pilot_eval.columns import POLICE_UK_CRIME_TYPES
-from pilot_eval.errors import DataValidationError, EstimationError
+from pilot_eval.errors import DataValidationError, EstimationError, OptionError
 from pilot_eval.estimators import (
     cost_per_crime_prevented,
     harm_weighted_effect,
     load_harm_weights,
     load_unit_costs,
     police_uk_unit_cost,
-    wdd,
-    wdd_harm,
+    wdd_counts,
+    wdd_harm_counts,
 )
 from pilot_eval.results import Estimate
 
@@ -90,7 +90,7 @@ def test_harm_weighted_effect_reproduces_ptools_cumulative_harm():
         "assault": ((94, 67), (183, 96)),
     }
     weights = {"mv": 3, "theft": 2, "burglary": 5, "robbery": 7, "assault": 10}
-    effects = {k: wdd(c, t) for k, (c, t) in pairs.items()}
+    effects = {k: wdd_counts(c, t) for k, (c, t) in pairs.items()}
     h = harm_weighted_effect(effects, weights, term="local", alpha=0.05, weight_label="toy")
     np.testing.assert_allclose([h.est, h.se], [-1721.0, 304.10360077], rtol=1e-5)
     assert list(h.components.index) == list(pairs)
@@ -104,7 +104,7 @@ def test_harm_weighted_effect_reproduces_ptools_cumulative_harm():
 def test_harm_weighted_effect_validation():
     with pytest.raises(DataValidationError, match="same crime types"):
         harm_weighted_effect({"a": (1.0, 1.0)}, {"b": 2.0})
-    with pytest.raises(DataValidationError, match="term"):
+    with pytest.raises(OptionError, match="term"):
         harm_weighted_effect({"a": (1.0, 1.0)}, {"a": 2.0}, term="displacement")  # type: ignore[arg-type]
     with pytest.raises(DataValidationError, match="pair"):
         harm_weighted_effect({"a": 1.0}, {"a": 2.0})  # type: ignore[dict-item]
@@ -112,7 +112,7 @@ def test_harm_weighted_effect_validation():
 
 # --- cost per crime prevented --------------------------------------------------------------------
 def test_cost_per_crime_interval_when_effect_is_clear():
-    r = wdd((308, 318), (207, 110), alpha=0.05)  # -107 crimes, CI excludes 0
+    r = wdd_counts((308, 318), (207, 110), alpha=0.05)  # -107 crimes, CI excludes 0
     c = cost_per_crime_prevented(crimes_prevented=r, total_cost=250_000)
     assert c.defined and c.level == pytest.approx(0.95)
     assert c.crimes_prevented == pytest.approx(107)
@@ -130,7 +130,7 @@ def test_cost_per_crime_unbounded_when_interval_includes_zero():
 
 
 def test_cost_per_crime_undefined_when_no_crimes_prevented():
-    c = cost_per_crime_prevented(crimes_prevented=wdd((20, 20), (20, 25)), total_cost=50_000)
+    c = cost_per_crime_prevented(crimes_prevented=wdd_counts((20, 20), (20, 25)), total_cost=50_000)
     assert not c.defined and math.isnan(c.cost_per_crime)
     assert "not defined" in c.summary() and "not estimated to have prevented" in c.note
     d = cost_per_crime_prevented(crimes_prevented=(-5.0, -9.0, -1.0), total_cost=50_000)
@@ -144,8 +144,8 @@ def test_cost_per_crime_inputs():
     ratio = Estimate("vawg", "log_irr", 0.8, 0.6, 1.1, 0.2, "ratio", 0.95)
     with pytest.raises(DataValidationError, match="count estimate"):
         cost_per_crime_prevented(crimes_prevented=ratio, total_cost=1)
-    h = wdd_harm([-10.0], [3.0], [5.0])
+    h = wdd_harm_counts([-10.0], [3.0], [5.0])
     with pytest.raises(DataValidationError, match="harm units"):
         cost_per_crime_prevented(crimes_prevented=h, total_cost=1)  # type: ignore[arg-type]
-    with pytest.raises(DataValidationError):
+    with pytest.raises(OptionError, match="total_cost"):
         cost_per_crime_prevented(crimes_prevented=(1, 0, 2), total_cost=0)

@@ -9,14 +9,14 @@ import pytest
 from scipy import stats
 from statsmodels.stats.rates import power_poisson_ratio_2indep
 
-from pilot_eval.errors import DataValidationError
+from pilot_eval.errors import DataValidationError, OptionError
 from pilot_eval.estimators import (
-    log_irr,
+    log_irr_counts,
     mde_log_irr,
     mde_proportion_did,
     mde_wdd,
-    wdd,
-    wdd_scaled,
+    wdd_counts,
+    wdd_scaled_counts,
 )
 
 Z = stats.norm.ppf(0.975) + stats.norm.ppf(0.8)  # two-sided 5 %, 80 % power
@@ -101,13 +101,16 @@ def test_mde_proportion_closed_form():
 
 # --- simulations (seeded) ------------------------------------------------------------------------
 def test_wdd_power_at_mde_by_simulation():
-    # Simulate Poisson counts with the treated post mean lowered by the MDE and test with wdd()
+    # Simulate Poisson counts with the treated post mean lowered by the MDE and test with wdd_counts()
     # (time weights put it in crimes over the post period): power ~ 80 %.
     r = mde_wdd(**PLAN)
     rng = np.random.default_rng(101)
     t0, c0 = rng.poisson(120, R), rng.poisson(150, R)
     t1, c1 = rng.poisson(60 - r.crimes_fall, R), rng.poisson(75, R)
-    res = [wdd((c0[i], c1[i]), (t0[i], t1[i]), time_weights=(2, 1), alpha=0.05) for i in range(R)]
+    res = [
+        wdd_counts((c0[i], c1[i]), (t0[i], t1[i]), time_weights=(2, 1), alpha=0.05)
+        for i in range(R)
+    ]
     p = np.array([x.p_value for x in res])
     est = np.array([x.est_total for x in res])
     assert _rejection_rate(p, est, -1) == pytest.approx(0.8, abs=TOL)
@@ -122,7 +125,7 @@ def test_scaled_wdd_power_at_mde_by_simulation():
     rng = np.random.default_rng(202)
     t0, c0 = rng.poisson(120, R), rng.poisson(600, R)
     t1, c1 = rng.poisson(60 - r.crimes_fall, R), rng.poisson(300, R)
-    res = [wdd_scaled((c0[i], c1[i]), (t0[i], t1[i]), alpha=0.05) for i in range(R)]
+    res = [wdd_scaled_counts((c0[i], c1[i]), (t0[i], t1[i]), alpha=0.05) for i in range(R)]
     p = np.array([x.p_value for x in res])
     est = np.array([x.est_total for x in res])
     assert _rejection_rate(p, est, -1) == pytest.approx(0.8, abs=TOL)
@@ -135,7 +138,7 @@ def test_log_irr_power_at_mde_by_simulation(direction):
     rng = np.random.default_rng(303 + direction)
     t0, c0 = rng.poisson(120, R), rng.poisson(150, R)
     t1, c1 = rng.poisson(60 * theta, R), rng.poisson(75, R)
-    res = [log_irr((c0[i], c1[i]), (t0[i], t1[i]), continuity=0.5) for i in range(R)]
+    res = [log_irr_counts((c0[i], c1[i]), (t0[i], t1[i]), continuity=0.5) for i in range(R)]
     p = np.array([x.p_value for x in res])
     est = np.array([x.est for x in res])
     assert _rejection_rate(p, est, direction) == pytest.approx(0.8, abs=TOL)
@@ -194,16 +197,17 @@ def test_summaries_and_tidy():
 
 
 @pytest.mark.parametrize(
-    "kwargs",
+    ("kwargs", "error"),
     [
-        dict(PLAN, power=1.2),
-        dict(PLAN, alpha=0),
-        dict(PLAN, treated_pre=0),
-        dict(PLAN, pre_months=-3),
+        (dict(PLAN, power=1.2), OptionError),
+        (dict(PLAN, alpha=0), OptionError),
+        (dict(PLAN, treated_pre=0), DataValidationError),
+        (dict(PLAN, pre_months=-3), OptionError),
     ],
 )
-def test_bad_inputs(kwargs):
-    with pytest.raises(DataValidationError):
+def test_bad_inputs(kwargs, error):
+    # Bad options (power, alpha, period lengths) raise OptionError; bad data DataValidationError.
+    with pytest.raises(error):
         mde_wdd(**kwargs)
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pilot_eval.errors import ConfigError, DataValidationError
+from pilot_eval.errors import DataValidationError, OptionError
 from pilot_eval.estimators.selection import SelectionResult, rank_comparison_areas
 
 START = pd.Timestamp("2024-01-01")
@@ -100,11 +100,11 @@ def test_weights_change_the_ranking(hand_built):
     assert list(shape_only["area"][:2]) == ["BIGGER", "SAME"]
     level_only = rank_comparison_areas(hand_built, outcome="vawg", weights=(1, 0, 0)).tidy()
     assert level_only.iloc[-1]["area"] == "BIGGER"
-    with pytest.raises(ConfigError, match="weights"):
+    with pytest.raises(OptionError, match="weights"):
         rank_comparison_areas(hand_built, outcome="vawg", weights=(1, -1, 1))
-    with pytest.raises(ConfigError, match="weights"):
+    with pytest.raises(OptionError, match="weights"):
         rank_comparison_areas(hand_built, outcome="vawg", weights=(0, 0, 0))
-    with pytest.raises(ConfigError, match="n must be"):
+    with pytest.raises(OptionError, match="n must be"):
         rank_comparison_areas(hand_built, outcome="vawg", n=0)
 
 

@@ -10,13 +10,15 @@ import pytest
 from pysyncon import Synth
 from pysyncon.utils import PlaceboTest
 
-from pilot_eval.errors import ConfigError, EstimationError
+from pilot_eval.errors import EstimationError, OptionError
 from pilot_eval.estimators.synth import SynthResult, simplex_weights, synthetic_control
 from pilot_eval.results import Estimate
 
 START = pd.Timestamp("2024-01-01")
 
 
+# Kept rather than the shared ``sim_panel`` fixture: the treated area must be an exact convex
+# mix of donors (so a perfect synthetic exists), which pilot_eval.simulate does not generate.
 def synth_panel(
     *,
     seed: int,
@@ -187,11 +189,11 @@ def test_null_p_value_is_a_rank_and_result_contract():
 
 def test_bad_inputs():
     two = synth_panel(seed=6, n_treated=2)
-    with pytest.raises(ConfigError, match="2 treated areas"):
+    with pytest.raises(OptionError, match="2 treated areas"):
         synthetic_control(two, outcome="vawg")
     r = synthetic_control(two, outcome="vawg", treated_area="T1")
     assert r.treated_area == "T1" and r.n_units == 17  # other treated areas are not donors
-    with pytest.raises(ConfigError):
+    with pytest.raises(OptionError):
         synthetic_control(two, outcome="vawg", treated_area="T1", alternative="both")
     few = synth_panel(seed=7, n_donors=1)
     with pytest.raises(EstimationError, match="at least two comparison areas"):

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from pilot_eval.errors import EstimationError
+from pilot_eval.errors import EstimationError, OptionError
 from pilot_eval.inference import (
     conformal_arrays,
     conformal_inference,
@@ -158,12 +157,11 @@ def test_unbounded_set_is_reported_as_such():
     assert "no lower limit" in res.summary() or "no upper limit" in res.summary()
 
 
-def test_grid_inversion_is_fast():
+def test_fine_grid_inversion():
+    # Speed is measured in benchmarks/bench_inference.py, not asserted here.
     sim = simulate_panels(seed=12)
-    panel = sim.panel(0)
-    start = time.perf_counter()
-    conformal_inference(panel, n_grid=801)
-    assert time.perf_counter() - start < 1.0
+    res = conformal_inference(sim.panel(0), n_grid=801)
+    assert res.ci_low <= res.irr <= res.ci_high and len(res.grid) >= 801
 
 
 def test_records_and_errors():
@@ -177,7 +175,7 @@ def test_records_and_errors():
     zero = panel.assign(count=np.where(panel["treated"] & panel["post"], 0, panel["count"]))
     with pytest.raises(EstimationError, match="no recorded crimes"):
         conformal_inference(zero)
-    with pytest.raises(EstimationError, match="level"):
+    with pytest.raises(OptionError, match="level"):
         conformal_inference(panel, level=95)
 
 

@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pytest
 
-from pilot_eval.errors import ConfigError, EstimationError, InferenceRefusedError, PilotEvalError
+from pilot_eval.errors import EstimationError, InferenceRefusedError, OptionError, PilotEvalError
 from pilot_eval.inference import (
     MIN_TREATED_CLUSTERS,
     check_cluster_inference,
@@ -58,9 +58,9 @@ def test_other_methods_pass_with_one_treated_area(method):
 
 
 def test_bad_arguments():
-    with pytest.raises(ConfigError, match="method must be one of"):
+    with pytest.raises(OptionError, match="method must be one of"):
         check_cluster_inference(1, method="crv1")  # type: ignore[arg-type]
-    with pytest.raises(ConfigError, match="at least 1"):
+    with pytest.raises(OptionError, match="at least 1"):
         check_cluster_inference(0, method="cluster_robust")
 
 

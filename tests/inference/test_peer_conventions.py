@@ -22,16 +22,14 @@ import pandas as pd
 import pytest
 
 from pilot_eval.inference import placebo_in_space
-from pilot_eval.simulate import simulate_panels
 
 pf = pytest.importorskip("pyfixest")
 pysyncon_utils = pytest.importorskip("pysyncon.utils")
 
 
 @pytest.fixture(scope="module")
-def panel() -> pd.DataFrame:
-    sim = simulate_panels(effect=0.4, treated=[12], seed=31)
-    df = sim.panel(0)
+def panel(sim_panel) -> pd.DataFrame:
+    df = sim_panel(effect=0.4, treated=[12], seed=31)
     return df.assign(
         tp=(df["treated"] & df["post"]).astype(int),
         month_id=df["month"].dt.year * 100 + df["month"].dt.month,

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from pilot_eval.errors import ConfigError, DataValidationError
+from pilot_eval.errors import DataValidationError, OptionError
 from pilot_eval.inference import (
     did_log_ratio,
     panel_arrays,
@@ -198,7 +197,7 @@ def test_panel_problems_are_reported_plainly():
     assert placebo_in_space(two, outcome="other").outcome == "other"
     with pytest.raises(DataValidationError, match="no treated area"):
         placebo_in_space(panel.assign(group="comparison"))
-    with pytest.raises(ConfigError, match="direction must be one of"):
+    with pytest.raises(OptionError, match="direction must be one of"):
         placebo_in_space(panel, direction="down")  # type: ignore[arg-type]
 
 
@@ -218,20 +217,16 @@ def test_result_records_and_summary():
         res.rank = 2  # type: ignore[misc]
 
 
-def test_five_thousand_units_well_under_a_second():
+def test_five_thousand_units():
+    # Speed is measured in benchmarks/bench_inference.py, not asserted here.
     rng = np.random.default_rng(0)
     n, t = 5_000, 25
     counts = rng.poisson(rng.uniform(0.5, 30, size=(n, 1)), size=(n, t))
     treated = np.zeros(n, dtype=bool)
     treated[17] = True
     post = np.arange(t) >= 13
-    start = time.perf_counter()
     arr = placebo_arrays(counts, treated=treated, post=post)
-    elapsed = time.perf_counter() - start
     assert arr.statistic.shape == (n,)
-    assert elapsed < 0.25, f"placebo statistics for 5,000 units took {elapsed:.3f} s"
     panel = panel_from_array(counts, treated=treated, post=post)
-    start = time.perf_counter()
     res = placebo_in_space(panel)
-    assert time.perf_counter() - start < 2.0
     assert res.n_reference == n and res.min_p == pytest.approx(1 / n)

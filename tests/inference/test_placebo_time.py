@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import math
 import re
-import time
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from pilot_eval.errors import ConfigError, DataValidationError, EstimationError
+from pilot_eval.errors import DataValidationError, EstimationError, OptionError
 from pilot_eval.inference.placebo_time import (
     PlaceboTimeResult,
     placebo_in_time,
@@ -223,17 +222,17 @@ def test_input_panel_not_mutated():
 
 def test_bad_options_and_panels():
     panel = _hand_panel()
-    with pytest.raises(ConfigError, match="statistic"):
+    with pytest.raises(OptionError, match="statistic"):
         placebo_in_time(panel, statistic="t")  # type: ignore[arg-type]
-    with pytest.raises(ConfigError, match="direction"):
+    with pytest.raises(OptionError, match="direction"):
         placebo_in_time(panel, direction="down")  # type: ignore[arg-type]
-    with pytest.raises(ConfigError, match="longer than the 6 months"):
+    with pytest.raises(OptionError, match="longer than the 6 months"):
         placebo_in_time(panel, window=7)
-    with pytest.raises(ConfigError, match="no fake start fits"):
+    with pytest.raises(OptionError, match="no fake start fits"):
         placebo_in_time(panel, window=6, min_pre=19)
-    with pytest.raises(ConfigError, match="more than min_pre"):
+    with pytest.raises(OptionError, match="more than min_pre"):
         placebo_in_time(panel, min_pre=24)
-    with pytest.raises(ConfigError, match="min_pre"):
+    with pytest.raises(OptionError, match="min_pre"):
         placebo_in_time(panel, min_pre=0)
     gappy = panel.loc[panel["month"] != pd.Timestamp("2021-06-01")]
     with pytest.raises(DataValidationError, match="consecutive"):
@@ -245,19 +244,15 @@ def test_bad_options_and_panels():
         placebo_in_time(panel_from_array(counts, treated=treated, post=odd))
 
 
-# -- speed --------------------------------------------------------------------------------------
-def test_five_thousand_areas_by_48_months_well_under_a_second():
+# -- scale (speed is measured in benchmarks/bench_inference.py, not asserted here) ---------------
+def test_five_thousand_areas_by_48_months():
     rng = np.random.default_rng(0)
     counts = rng.poisson(8.0, size=(5_000, 48))
     treated = np.zeros(5_000, dtype=bool)
     treated[17] = True
     panel = panel_from_array(counts, treated=treated, post=np.arange(48) >= 36)
-    placebo_in_time(panel)  # warm-up
-    t0 = time.perf_counter()
     res = placebo_in_time(panel)
-    elapsed = time.perf_counter() - t0
     assert res.n_fake == 13
-    assert elapsed < 1.0, f"{elapsed:.2f} s"
 
 
 # -- why the p is a diagnostic ------------------------------------------------------------------

@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 import pytest
 
 from pilot_eval import columns as C
-from pilot_eval.errors import ConfigError, DataValidationError
-from pilot_eval.estimators.power import (
+from pilot_eval.errors import OptionError
+from pilot_eval.estimators import mde_log_irr, panel_dispersion_test
+from pilot_eval.inference import (
     MDEConformalResult,
+    conformal_arrays,
     mde_conformal,
-    mde_log_irr,
     placebo_can_reject,
 )
-from pilot_eval.estimators.rates import panel_dispersion_test
-from pilot_eval.inference import conformal_arrays
 from pilot_eval.results import Result
 from pilot_eval.simulate import simulate_panels
 
@@ -31,8 +29,8 @@ SEED = 0
 
 
 @pytest.fixture(scope="module")
-def panel():
-    return simulate_panels(seed=SEED, **DESIGN).panel(0)
+def panel(sim_panel):
+    return sim_panel(seed=SEED, **DESIGN)
 
 
 @pytest.fixture(scope="module")
@@ -176,22 +174,14 @@ def test_one_sided_and_rise():
 
 
 def test_bad_options_are_refused(panel):
-    with pytest.raises(DataValidationError, match="grid values must be at most 1"):
+    with pytest.raises(OptionError, match="grid values must be at most 1"):
         mde_conformal(panel, grid=[1.0, 0.8, 1.2])
-    with pytest.raises(DataValidationError):
+    with pytest.raises(OptionError, match="alpha"):
         mde_conformal(panel, alpha=1.5)
-    with pytest.raises(DataValidationError, match="n_sims"):
+    with pytest.raises(OptionError, match="n_sims"):
         mde_conformal(panel, n_sims=5)
-    with pytest.raises(ConfigError):
+    with pytest.raises(OptionError, match="direction"):
         mde_conformal(panel, direction="down")
-
-
-def test_fast_enough_for_the_report():
-    panel = simulate_panels(seed=5, **{**DESIGN, "n_areas": 18}).panel(0)
-    mde_conformal(panel)  # warm-up
-    start = time.perf_counter()
-    mde_conformal(panel, n_sims=200)
-    assert time.perf_counter() - start < 2.0  # about 0.05 s measured
 
 
 # --- placebo ranking: can it ever reject? --------------------------------------------------------
@@ -204,7 +194,7 @@ def test_placebo_can_reject(n, alpha, expected):
 
 
 def test_placebo_can_reject_checks_its_input():
-    with pytest.raises(DataValidationError):
+    with pytest.raises(OptionError):
         placebo_can_reject(0, 0.05)
-    with pytest.raises(DataValidationError):
+    with pytest.raises(OptionError):
         placebo_can_reject(17.5, 0.05)

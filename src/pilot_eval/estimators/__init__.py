@@ -4,6 +4,15 @@
 One estimator family per module: crime-science estimators (WDD family, rate tests, WDQ,
 power, survey DiD, harm and cost) and quasi-experimental designs on counts (panel DiD and
 event study, interrupted time series, synthetic control, comparison-area selection).
+
+One dialect: every design is panel-first, ``f(panel, *, outcome=..., ...)`` on the long panel
+of :mod:`pilot_eval.columns`. The crime-science designs also have count-level twins on
+``(pre, post)`` count pairs, for the published examples: :func:`wdd_counts`,
+:func:`wdd_scaled_counts`, :func:`wdd_harm_counts`, :func:`log_irr_counts`, :func:`wdq_counts`.
+:func:`e_test`, :func:`poisson_z` and :func:`dispersion_test` are tests on counts, not designs.
+
+Estimators never import :mod:`pilot_eval.inference`; the conformal test's MDE is
+:func:`pilot_eval.inference.mde_conformal`.
 """
 
 from __future__ import annotations
@@ -19,15 +28,12 @@ from .harm import (
 )
 from .its import ItsResult, interrupted_time_series
 from .power import (
-    MDEConformalResult,
     MDELogIRRResult,
     MDEProportionResult,
     MDEWDDResult,
-    mde_conformal,
     mde_log_irr,
     mde_proportion_did,
     mde_wdd,
-    placebo_can_reject,
 )
 from .rates import (
     DispersionResult,
@@ -36,6 +42,8 @@ from .rates import (
     dispersion_test,
     e_test,
     log_irr,
+    log_irr_counts,
+    panel_dispersion_test,
     poisson_z,
 )
 from .selection import SelectionResult, rank_comparison_areas
@@ -47,7 +55,10 @@ from .wdd import (
     WDDResult,
     running_wdd,
     wdd,
+    wdd_counts,
     wdd_harm,
+    wdd_harm_counts,
     wdd_scaled,
+    wdd_scaled_counts,
 )
-from .wdq import WDQResult, wdq
+from .wdq import WDQResult, wdq, wdq_counts

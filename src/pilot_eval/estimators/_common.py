@@ -1,15 +1,23 @@
-"""Private helpers shared by the estimator modules.
+"""Shared internals of the estimator modules (public names, not part of the public API).
 
-Count-panel designs (did, its, synth, selection): the panel contract check, the log-link count
-GLM fitter, option and alpha checks, and p-value wording. Every estimator module: the floor that
-makes a p-value acceptable to :class:`~pilot_eval.results.Estimate`.
+Every estimator module: the floor that makes a p-value acceptable to
+:class:`~pilot_eval.results.Estimate`, the normal-approximation helpers (:func:`wald`,
+:func:`z_crit`, :func:`p_two_sided`) and the check of ``(pre, post)`` count pairs
+(:func:`count_pair`). Count-panel designs (did, its, synth, selection, the panel-first
+crime-science designs): the panel contract check (:func:`outcome_panel`), group totals
+(:func:`group_totals`) and the log-link count GLM fitter (:func:`fit_count_glm`).
+
+Options are checked with :mod:`pilot_eval._checks`; numbers are worded with
+:mod:`pilot_eval.wording`.
 """
 
 from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
+from statistics import NormalDist
 from typing import Literal
 
 import numpy as np
@@ -18,18 +26,29 @@ import statsmodels.api as sm
 from scipy import optimize, special
 
 from ..columns import AREA, COUNT, GROUP, GROUPS, MONTH, OUTCOME, PANEL_COLUMNS, POST, TREATED
-from ..errors import ConfigError, DataValidationError, EstimationError
-from ..inference.wording import (
-    describe_interval,
-    describe_ratio,
-    describe_significance,
-    format_p,
-    format_ratio,
-)
+from ..errors import DataValidationError, EstimationError
+
+__all__ = [
+    "FAMILY_LABEL",
+    "CountFit",
+    "Family",
+    "GroupTotals",
+    "check_count",
+    "check_positive_data",
+    "count_pair",
+    "fit_count_glm",
+    "group_totals",
+    "month_index",
+    "outcome_panel",
+    "p_for_estimate",
+    "p_two_sided",
+    "wald",
+    "z_crit",
+]
 
 Family = Literal["poisson", "quasipoisson", "negbin"]
 
-_FAMILY_LABEL = {
+FAMILY_LABEL = {
     "poisson": "Poisson",
     "quasipoisson": "quasi-Poisson",
     "negbin": "negative-binomial (NB2)",
@@ -38,26 +57,80 @@ _FAMILY_LABEL = {
 #: Search range of the NB2 dispersion alpha (Var = mu + alpha mu^2).
 _NB_ALPHA_MIN, _NB_ALPHA_MAX = 1e-8, 100.0
 
+_STD_NORMAL = NormalDist()
 
-def _check_alpha(alpha: float) -> None:
-    """:class:`ConfigError` unless ``0 < alpha < 0.5`` (the count-panel designs' check).
 
-    The crime-science modules check alpha with :func:`.rates._check_alpha` instead, which
-    accepts anything below 1 and raises :class:`DataValidationError`.
+# ---------------------------------------------------------------------------------------------
+# Counts and the normal approximation (crime-science estimators)
+# ---------------------------------------------------------------------------------------------
+def check_count(value: float, name: str) -> float:
+    """A count (crimes): finite and not negative, else :class:`DataValidationError`.
+
+    Non-integers are allowed (weighted counts).
     """
-    if not (isinstance(alpha, (int, float)) and 0.0 < float(alpha) < 0.5):
-        raise ConfigError(
-            f"alpha must be a number between 0 and 0.5 (0.05 gives 95% intervals), not {alpha!r}."
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise DataValidationError(f"{name} must be a number, got {value!r}") from None
+    if not math.isfinite(v) or v < 0:
+        raise DataValidationError(f"{name} must be a finite number zero or more, got {value!r}")
+    return v
+
+
+def check_positive_data(value: float, name: str) -> float:
+    """A data value that must be above zero (an exposure, a pre-period count), else
+    :class:`DataValidationError`."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise DataValidationError(f"{name} must be a number, got {value!r}") from None
+    if not math.isfinite(v) or v <= 0:
+        raise DataValidationError(
+            f"{name} must be a finite number greater than zero, got {value!r}"
         )
+    return v
 
 
-def _month_index(months: pd.Series) -> np.ndarray:
+def count_pair(x: Sequence[float], name: str) -> tuple[float, float]:
+    """Validate a (pre, post) pair of counts (:class:`DataValidationError` if it is not one)."""
+    if isinstance(x, (str, bytes)) or not hasattr(x, "__len__"):
+        raise DataValidationError(
+            f"{name} must be a (pre, post) pair of counts such as (20, 12), got {x!r}"
+        )
+    vals = list(np.asarray(x, dtype=object).ravel())
+    if len(vals) != 2:
+        raise DataValidationError(
+            f"{name} must hold exactly two counts, (pre, post), got {len(vals)} values: {x!r}"
+        )
+    return (check_count(vals[0], f"{name}[0] (pre)"), check_count(vals[1], f"{name}[1] (post)"))
+
+
+def z_crit(alpha: float, *, two_sided: bool = True) -> float:
+    """The standard normal quantile for a test at ``alpha`` (two-sided by default)."""
+    return _STD_NORMAL.inv_cdf(1.0 - (alpha / 2.0 if two_sided else alpha))
+
+
+def p_two_sided(z: float) -> float:
+    """Two-sided standard-normal p-value of ``z`` (NaN stays NaN)."""
+    if math.isnan(z):
+        return math.nan
+    return math.erfc(abs(z) / math.sqrt(2.0))
+
+
+def wald(est: float, se: float, alpha: float) -> tuple[float, float, float, float]:
+    """Normal-approximation ``(z, two-sided p, ci_low, ci_high)``; z and p are NaN if se is 0."""
+    z = est / se if se > 0 else math.nan
+    zc = z_crit(alpha)
+    return z, p_two_sided(z), est - zc * se, est + zc * se
+
+
+def month_index(months: pd.Series) -> np.ndarray:
     """Months as integers (year * 12 + month - 1), so differences are whole months."""
     m = pd.DatetimeIndex(months)
     return np.asarray(m.year * 12 + m.month - 1, dtype=np.int64)
 
 
-def _outcome_panel(
+def outcome_panel(
     panel: pd.DataFrame,
     *,
     outcome: str,
@@ -152,36 +225,64 @@ def _outcome_panel(
     return df.sort_values([AREA, MONTH]).reset_index(drop=True)
 
 
-def _p_for_estimate(p: float | None) -> float | None:
+@dataclass(frozen=True)
+class GroupTotals:
+    """One outcome's counts summed by group and period (see :func:`group_totals`).
+
+    Each total is a ``(pre, post)`` pair of crimes summed over the group's areas and months;
+    ``buffer`` is None when the panel has no buffer area.
+    """
+
+    outcome: str
+    treated: tuple[float, float]
+    comparison: tuple[float, float]
+    buffer: tuple[float, float] | None
+    n_pre: int
+    n_post: int
+
+
+def group_totals(panel: pd.DataFrame, *, outcome: str) -> GroupTotals:
+    """Total one outcome's counts by ``group`` (treated, buffer, comparison) x ``post``.
+
+    The panel is checked against the contract first (:func:`outcome_panel`, buffer kept), so
+    totals are only formed from a balanced, zero-filled panel with one start date. Groups are
+    read from the ``group`` column.
+
+    Raises
+    ------
+    DataValidationError
+        When the panel breaks the contract or has no treated or no comparison area.
+    """
+    df = outcome_panel(panel, outcome=outcome, include_buffer=True, require_comparison=False)
+    sums = df.groupby([GROUP, POST], observed=True)[COUNT].sum()
+    present = set(df[GROUP].unique())
+    for need in ("treated", "comparison"):
+        if need not in present:
+            raise DataValidationError(
+                f"The panel has no {need!r} area for outcome {outcome!r}; the crime-science "
+                "designs compare the treated areas' totals with the comparison areas'."
+            )
+
+    def pair(group: str) -> tuple[float, float]:
+        return float(sums.get((group, False), 0.0)), float(sums.get((group, True), 0.0))
+
+    months = df.drop_duplicates(MONTH)
+    n_post = int(months[POST].sum())
+    return GroupTotals(
+        outcome=outcome,
+        treated=pair("treated"),
+        comparison=pair("comparison"),
+        buffer=pair("buffer") if "buffer" in present else None,
+        n_pre=int(len(months) - n_post),
+        n_post=n_post,
+    )
+
+
+def p_for_estimate(p: float | None) -> float | None:
     """A p-value acceptable to :class:`Estimate` (in (0, 1]): tiny values floored, None if undefined."""
     if p is None or not math.isfinite(p):
         return None
     return float(min(max(p, np.finfo(float).tiny), 1.0))
-
-
-def _fmt_p(p: float | None, *, min_p: float | None = None) -> str:
-    """:func:`pilot_eval.inference.wording.format_p` on a p-value floored above 0."""
-    return format_p(_p_for_estimate(p), min_p=min_p)
-
-
-def _wald_sentences(
-    *,
-    irr: float,
-    lo: float,
-    hi: float,
-    p: float,
-    alpha: float,
-    who: str,
-    reference: str,
-    how: str,
-) -> str:
-    """The change, its Wald interval and what the p-value does and does not show."""
-    text = (
-        f"{who} had {describe_ratio(irr, reference=reference)} (ratio {format_ratio(irr)}; "
-        f"{describe_interval(lo, hi, 1.0 - alpha)}; {how}; {_fmt_p(p)}). "
-    )
-    text += describe_significance(_p_for_estimate(p) or 1.0, min_p=0.0, alpha=alpha)
-    return text
 
 
 def _nb_alpha_given_mu(y: np.ndarray, mu: np.ndarray) -> float:
@@ -233,7 +334,7 @@ def _fit_negbin(y: np.ndarray, X: np.ndarray, start_params: np.ndarray) -> tuple
 
 
 @dataclass(frozen=True)
-class _Fit:
+class CountFit:
     params: np.ndarray
     cov: np.ndarray
     dispersion: float
@@ -243,14 +344,14 @@ class _Fit:
     fitted: np.ndarray
 
 
-def _fit_count_glm(
+def fit_count_glm(
     y: np.ndarray,
     X: np.ndarray,
     *,
     family: str,
     vcov: str = "model",
     groups: np.ndarray | None = None,
-) -> _Fit:
+) -> CountFit:
     """Fit a log-link count GLM; the covariance follows ``family`` and ``vcov``.
 
     ``quasipoisson`` uses the Poisson fit with scale = Pearson chi-squared / residual df
@@ -290,7 +391,7 @@ def _fit_count_glm(
     if vcov == "hc1":
         n, k = X.shape
         cov = cov * n / (n - k)
-    return _Fit(
+    return CountFit(
         params=np.asarray(res.params, dtype=float),
         cov=cov,
         dispersion=dispersion,

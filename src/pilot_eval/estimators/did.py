@@ -23,21 +23,18 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._checks import check_alpha, check_cluster_inference, check_option
 from ..columns import AREA, COUNT, MONTH, POST, TREATED
-from ..errors import ConfigError, EstimationError
-from ..inference.guards import check_cluster_inference, check_option
-from ..inference.wording import format_ratio
+from ..errors import EstimationError, OptionError
 from ..results import Estimate, Result, Role
+from ..wording import format_p_floored, format_ratio, wald_sentences
 from ._common import (
-    _FAMILY_LABEL,
+    FAMILY_LABEL,
     Family,
-    _check_alpha,
-    _fit_count_glm,
-    _fmt_p,
-    _month_index,
-    _outcome_panel,
-    _p_for_estimate,
-    _wald_sentences,
+    fit_count_glm,
+    month_index,
+    outcome_panel,
+    p_for_estimate,
 )
 
 Vcov = Literal["model", "hc1", "cluster"]
@@ -105,8 +102,8 @@ def _fe_panel(
     """
     check_option("family", family, get_args(Family))
     check_option("vcov", vcov, get_args(Vcov))
-    _check_alpha(alpha)
-    df = _outcome_panel(panel, outcome=outcome, include_buffer=include_buffer)
+    check_alpha(alpha, upper=0.5)
+    df = outcome_panel(panel, outcome=outcome, include_buffer=include_buffer)
     n_treated = int(df.loc[df[TREATED], AREA].nunique())
     if vcov == "cluster":
         check_cluster_inference(n_treated, method="cluster_robust")
@@ -220,11 +217,11 @@ class DidResult(Result):
     def summary(self) -> str:
         who = "The treated area" if self.n_treated == 1 else f"The {self.n_treated} treated areas"
         text = (
-            f"Difference-in-differences ({_FAMILY_LABEL[self.family]}, area and month fixed "
+            f"Difference-in-differences ({FAMILY_LABEL[self.family]}, area and month fixed "
             f"effects, {self.n_areas} areas over {self.n_months} months) for {self.outcome}. "
             "After the start, "
         )
-        text += _wald_sentences(
+        text += wald_sentences(
             irr=self.irr,
             lo=self.ci_low,
             hi=self.ci_high,
@@ -246,7 +243,7 @@ class DidResult(Result):
             estimate=self.irr,
             ci_low=self.ci_low,
             ci_high=self.ci_high,
-            p_value=_p_for_estimate(self.p_value),
+            p_value=p_for_estimate(self.p_value),
             scale="ratio",
             level=self.level,
             role=role,
@@ -334,7 +331,7 @@ def poisson_did(
         )
     X = _fe_design(df, df["d"].to_numpy(dtype=float))
     y = df[COUNT].to_numpy(dtype=float)
-    fit = _fit_count_glm(y, X, family=family, vcov=vcov, groups=pd.factorize(df[AREA])[0])
+    fit = fit_count_glm(y, X, family=family, vcov=vcov, groups=pd.factorize(df[AREA])[0])
     b = float(fit.params[0])
     se = float(math.sqrt(fit.cov[0, 0]))
     z = stats.norm.ppf(1 - alpha / 2)
@@ -430,7 +427,7 @@ class EventStudyResult(Result):
             elif self.ref_period == 0:
                 ref = "the start month"
         text = (
-            f"Event study ({_FAMILY_LABEL[self.family]}, area and month fixed effects, "
+            f"Event study ({FAMILY_LABEL[self.family]}, area and month fixed effects, "
             f"{_VCOV_LABEL[self.vcov]} standard errors) for {self.outcome}: one ratio per "
             f"{per} relative to the start, against {ref}. "
         )
@@ -440,13 +437,13 @@ class EventStudyResult(Result):
                 text += (
                     f"Before the start, the {who} ratios already moved away from the "
                     f"comparison areas' (joint test of {self.pretrend_df} pre-period ratios, "
-                    f"{_fmt_p(self.pretrend_p)}): the parallel-trends assumption is doubtful "
+                    f"{format_p_floored(self.pretrend_p)}): the parallel-trends assumption is doubtful "
                     "and DiD results should be read with caution. "
                 )
             else:
                 text += (
                     f"The {self.pretrend_df} pre-period ratios are jointly consistent with "
-                    f"parallel trends ({_fmt_p(self.pretrend_p)}); this test has little power, "
+                    f"parallel trends ({format_p_floored(self.pretrend_p)}); this test has little power, "
                     "so it does not prove the trends were parallel. "
                 )
         if len(lags):
@@ -469,12 +466,12 @@ def _rel_bins(
         return (np.floor_divide(rel, 3) * 3).astype(np.int64), True
     edges = np.asarray(list(bin_edges), dtype=np.int64)
     if edges.ndim != 1 or len(edges) < 2 or np.any(np.diff(edges) <= 0):
-        raise ConfigError(
+        raise OptionError(
             "bin_edges must be increasing whole months relative to the start, e.g. "
             "[-36, -24, -12, -3, 0, 3, 6, 12], or 'quarter'."
         )
     if rel.min() < edges[0] or rel.max() >= edges[-1]:
-        raise ConfigError(
+        raise OptionError(
             f"bin_edges {edges.tolist()} must cover every month of the panel: relative months "
             f"run from {int(rel.min())} to {int(rel.max())}, so the first edge must be at most "
             f"{int(rel.min())} and the last more than {int(rel.max())}."
@@ -532,7 +529,7 @@ def event_study(
         panel, outcome=outcome, family=family, vcov=vcov, alpha=alpha, include_buffer=include_buffer
     )
     start = _start_month(df)
-    rel = _month_index(df[MONTH]) - _month_index(pd.Series([start]))[0]
+    rel = month_index(df[MONTH]) - month_index(pd.Series([start]))[0]
     bins, binned = _rel_bins(rel, bin_edges)
     if bin_edges is None:
         ref_bin = int(ref_period)
@@ -543,7 +540,7 @@ def event_study(
     treated = df[TREATED].to_numpy()
     periods = np.unique(bins[treated])
     if ref_bin not in periods:
-        raise ConfigError(
+        raise OptionError(
             f"ref_period={ref_period} is outside the panel's months relative to the start "
             f"({int(rel.min())} to {int(rel.max())})."
         )
@@ -565,7 +562,7 @@ def event_study(
     D = np.column_stack([(treated & (bins == k)).astype(float) for k in est_periods])
     X = _fe_design(df, D)
     y = df[COUNT].to_numpy(dtype=float)
-    fit = _fit_count_glm(y, X, family=family, vcov=vcov, groups=pd.factorize(df[AREA])[0])
+    fit = fit_count_glm(y, X, family=family, vcov=vcov, groups=pd.factorize(df[AREA])[0])
     k = len(est_periods)
     b = fit.params[:k]
     V = fit.cov[:k, :k]
@@ -650,7 +647,7 @@ def event_study(
 def _rel_bins_label(month: int, bin_edges: Sequence[int]) -> int:
     edges = np.asarray(list(bin_edges), dtype=np.int64)
     if month < edges[0] or month >= edges[-1]:
-        raise ConfigError(
+        raise OptionError(
             f"ref_period={month} lies outside bin_edges {edges.tolist()}; choose a reference "
             "month inside the bins (usually -1, the last month before the start)."
         )

@@ -21,10 +21,11 @@ from typing import Literal
 
 import pandas as pd
 
+from .._checks import check_alpha, check_option, check_positive
 from ..errors import DataValidationError, EstimationError
 from ..results import Estimate, Result
-from .rates import _check_alpha, _check_positive, _fmt_num, _level_pct
-from .wdd import RunningWDDResult, WDDHarmResult, WDDResult, wdd_harm
+from ..wording import format_level_of_alpha, format_number
+from .wdd import RunningWDDResult, WDDHarmResult, WDDResult, wdd_harm_counts
 
 __all__ = [
     "CostPerCrimeResult",
@@ -154,14 +155,14 @@ def harm_weighted_effect(
         For WDD results, combine the ``"total"`` (default; local + displacement) or the
         ``"local"`` estimates.
     alpha
-        Two-sided interval level ``1 - alpha`` (default 0.1, as :func:`wdd_harm`).
+        Two-sided interval level ``1 - alpha`` (default 0.1, as :func:`~pilot_eval.estimators.wdd.wdd_harm_counts`).
     weight_label
         What the weights are, for the summary (e.g. ``"2015/16 pounds"``).
 
     Returns
     -------
     WDDHarmResult
-        As :func:`~pilot_eval.estimators.wdd.wdd_harm`, with ``components`` indexed by type.
+        As :func:`~pilot_eval.estimators.wdd.wdd_harm_counts`, with ``components`` indexed by type.
 
     Notes
     -----
@@ -182,9 +183,8 @@ def harm_weighted_effect(
         )
     if not effects:
         raise DataValidationError("effects is empty: give at least one crime type")
-    if term not in ("total", "local"):
-        raise DataValidationError(f"term must be 'total' or 'local', not {term!r}")
-    alpha = _check_alpha(alpha)
+    check_option("term", term, ("total", "local"))
+    alpha = check_alpha(alpha)
     names = list(effects)
     est, se = [], []
     for name in names:
@@ -207,7 +207,7 @@ def harm_weighted_effect(
             est.append(float(a))
             se.append(float(b))
     w = [float(weights[n]) for n in names]
-    res = wdd_harm(est, se, w, alpha=alpha)
+    res = wdd_harm_counts(est, se, w, alpha=alpha)
     comps = res.components.copy()
     comps.index = pd.Index(names, name="crime_type")
     return WDDHarmResult(
@@ -259,10 +259,10 @@ class CostPerCrimeResult(Result):
         )
 
     def summary(self) -> str:
-        lvl = f"{_level_pct(1 - self.level)} " if self.level is not None else ""
+        lvl = f"{format_level_of_alpha(1 - self.level)} " if self.level is not None else ""
         prevented = (
-            f"{_fmt_num(self.crimes_prevented)} crimes prevented ({lvl}interval "
-            f"{_fmt_num(self.prevented_low)} to {_fmt_num(self.prevented_high)})"
+            f"{format_number(self.crimes_prevented)} crimes prevented ({lvl}interval "
+            f"{format_number(self.prevented_low)} to {format_number(self.prevented_high)})"
         )
         cost = f"£{self.total_cost:,.0f}"
         if not self.defined:
@@ -302,7 +302,7 @@ def _prevented_from(
             "a harm-weighted estimate is in harm units, not crimes; pass a WDD result instead"
         )
     try:
-        est, lo, hi = (float(v) for v in crimes_prevented)  # type: ignore[union-attr]
+        est, lo, hi = (float(v) for v in crimes_prevented)
     except (TypeError, ValueError):
         raise DataValidationError(
             "crimes_prevented must be a WDDResult, RunningWDDResult, a count Estimate, or an "
@@ -350,18 +350,18 @@ def cost_per_crime_prevented(
     benefit: compare it with a unit cost of crime (:func:`police_uk_unit_cost`) for a rough
     benefit-cost reading, in the same price year.
     """
-    cost = _check_positive(total_cost, "total_cost")
+    cost = check_positive(total_cost, "total_cost")
     est, lo, hi, lvl = _prevented_from(crimes_prevented, level)
     nan, inf = math.nan, math.inf
     if est <= 0:
         note = (
             "the pilot is not estimated to have prevented any crimes "
-            f"(estimate {_fmt_num(est)}), so there is no cost per crime prevented"
+            f"(estimate {format_number(est)}), so there is no cost per crime prevented"
         )
         ci_lo = cost / hi if hi > 0 else nan
         if hi > 0:
             note += (
-                f"; the interval allows up to {_fmt_num(hi)} crimes prevented, i.e. at least "
+                f"; the interval allows up to {format_number(hi)} crimes prevented, i.e. at least "
                 f"£{ci_lo:,.0f} per crime"
             )
         return CostPerCrimeResult(

@@ -20,20 +20,18 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._checks import check_alpha, check_bool, check_option
 from ..columns import AREA, COUNT, GROUP, GROUPS, MONTH, POST
-from ..errors import ConfigError, DataValidationError, EstimationError
-from ..inference.guards import check_option
-from ..inference.wording import describe_interval, format_ratio
+from ..errors import DataValidationError, EstimationError
 from ..results import Estimate, Result, Role
+from ..wording import describe_interval, format_ratio, wald_sentences
 from ._common import (
-    _FAMILY_LABEL,
+    FAMILY_LABEL,
     Family,
-    _check_alpha,
-    _fit_count_glm,
-    _month_index,
-    _outcome_panel,
-    _p_for_estimate,
-    _wald_sentences,
+    fit_count_glm,
+    month_index,
+    outcome_panel,
+    p_for_estimate,
 )
 
 Term = Literal["level", "slope", "post"]
@@ -114,13 +112,13 @@ class ItsResult(Result):
             "comparison": "the comparison areas'",
         }[self.area_group]
         text = (
-            f"Interrupted time series ({_FAMILY_LABEL[self.family]} segmented regression on "
+            f"Interrupted time series ({FAMILY_LABEL[self.family]} segmented regression on "
             f"{who} monthly {self.outcome} counts, {self.n_pre} months before and "
             f"{self.n_post} after the start"
             f"{', with month-of-year seasonality' if self.seasonality else ''}). Over the post "
             "period, "
         )
-        text += _wald_sentences(
+        text += wald_sentences(
             irr=float(po["irr"]),
             lo=float(po["ci_low"]),
             hi=float(po["ci_high"]),
@@ -152,7 +150,7 @@ class ItsResult(Result):
             estimate=float(r["irr"]),
             ci_low=float(r["ci_low"]),
             ci_high=float(r["ci_high"]),
-            p_value=_p_for_estimate(float(r["p_value"])),
+            p_value=p_for_estimate(float(r["p_value"])),
             scale="ratio",
             level=self.level,
             role=role,
@@ -211,10 +209,9 @@ def interrupted_time_series(
     """
     check_option("area_group", area_group, GROUPS)
     check_option("family", family, get_args(Family))
-    _check_alpha(alpha)
-    if not isinstance(seasonality, bool):
-        raise ConfigError(f"seasonality must be True or False, not {seasonality!r}.")
-    df = _outcome_panel(
+    check_alpha(alpha, upper=0.5)
+    check_bool(seasonality, "seasonality")
+    df = outcome_panel(
         panel, outcome=outcome, include_buffer=area_group == "buffer", require_comparison=False
     )
     df = df[df[GROUP] == area_group]
@@ -223,7 +220,7 @@ def interrupted_time_series(
     n_areas = int(df[AREA].nunique())
     series = df.groupby(MONTH).agg(observed=(COUNT, "sum"), post=(POST, "max")).reset_index()
     series = series.sort_values(MONTH).reset_index(drop=True)
-    mi = _month_index(series[MONTH])
+    mi = month_index(series[MONTH])
     if np.any(np.diff(mi) != 1):
         raise DataValidationError(
             "The series has gaps between months; the panel must hold every month from the first "
@@ -256,7 +253,7 @@ def interrupted_time_series(
             "trend, level change, slope change and month-of-year effects); use "
             "seasonality=False or a longer series."
         )
-    fit = _fit_count_glm(y, X, family=family, vcov="model")
+    fit = fit_count_glm(y, X, family=family, vcov="model")
     b, V = fit.params, fit.cov
     z = stats.norm.ppf(1 - alpha / 2)
 

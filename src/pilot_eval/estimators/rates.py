@@ -4,8 +4,8 @@ Every function takes plain counts (crimes recorded in an area and period) and re
 result with ``.tidy()`` and ``.summary()`` (except :func:`e_test`, which returns the p-value as a
 float, like ptools' ``e_test``).
 
-The small private helpers at the top (``_pair``, ``_fmt_p``, ...) are shared by the other
-crime-science estimator modules (wdd, wdq, power, survey, harm).
+:func:`log_irr` is the panel-first design (``log_irr(panel, outcome=...)``);
+:func:`log_irr_counts` is its twin on ``(pre, post)`` count pairs, as published.
 """
 
 from __future__ import annotations
@@ -13,16 +13,25 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from statistics import NormalDist
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._checks import check_alpha, check_option, check_positive
 from ..errors import DataValidationError, EstimationError
 from ..results import Estimate, Result, Role
-from ._common import _p_for_estimate
+from ..wording import format_level_of_alpha, format_number, format_p_3dp, significance_sentence
+from ._common import (
+    check_count,
+    check_positive_data,
+    count_pair,
+    group_totals,
+    p_for_estimate,
+    p_two_sided,
+    wald,
+)
 
 __all__ = [
     "DispersionResult",
@@ -31,115 +40,10 @@ __all__ = [
     "dispersion_test",
     "e_test",
     "log_irr",
+    "log_irr_counts",
+    "panel_dispersion_test",
     "poisson_z",
 ]
-
-_STD_NORMAL = NormalDist()
-
-
-# ---------------------------------------------------------------------------------------------
-# shared helpers (private; used by the sibling estimator modules)
-# ---------------------------------------------------------------------------------------------
-def _check_fraction(value: float, name: str, example: str) -> float:
-    """``value`` as a float strictly between 0 and 1; ``example`` is shown in the error."""
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise DataValidationError(
-            f"{name} must be a number between 0 and 1, got {value!r}"
-        ) from None
-    if not (0.0 < v < 1.0):
-        raise DataValidationError(
-            f"{name} must be strictly between 0 and 1 ({example}), got {value!r}"
-        )
-    return v
-
-
-def _check_alpha(alpha: float, name: str = "alpha") -> float:
-    return _check_fraction(alpha, name, "e.g. 0.05 for a 95 % interval")
-
-
-def _check_positive(value: float, name: str, *, allow_zero: bool = False) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise DataValidationError(f"{name} must be a number, got {value!r}") from None
-    if not math.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
-        need = "zero or more" if allow_zero else "greater than zero"
-        raise DataValidationError(f"{name} must be a finite number {need}, got {value!r}")
-    return v
-
-
-def _check_count(value: float, name: str) -> float:
-    """A count (crimes): finite and not negative. Non-integers are allowed (weighted counts)."""
-    return _check_positive(value, name, allow_zero=True)
-
-
-def _pair(x: Sequence[float], name: str) -> tuple[float, float]:
-    """Validate a (pre, post) pair of counts."""
-    if isinstance(x, (str, bytes)) or not hasattr(x, "__len__"):
-        raise DataValidationError(
-            f"{name} must be a (pre, post) pair of counts such as (20, 12), got {x!r}"
-        )
-    vals = list(np.asarray(x, dtype=object).ravel())
-    if len(vals) != 2:
-        raise DataValidationError(
-            f"{name} must hold exactly two counts, (pre, post), got {len(vals)} values: {x!r}"
-        )
-    return (_check_count(vals[0], f"{name}[0] (pre)"), _check_count(vals[1], f"{name}[1] (post)"))
-
-
-def _z_crit(alpha: float, *, two_sided: bool = True) -> float:
-    return _STD_NORMAL.inv_cdf(1.0 - (alpha / 2.0 if two_sided else alpha))
-
-
-def _p_two_sided(z: float) -> float:
-    if math.isnan(z):
-        return math.nan
-    return math.erfc(abs(z) / math.sqrt(2.0))
-
-
-def _wald(est: float, se: float, alpha: float) -> tuple[float, float, float, float]:
-    """Normal-approximation ``(z, two-sided p, ci_low, ci_high)``; z and p are NaN if se is 0."""
-    z = est / se if se > 0 else math.nan
-    zc = _z_crit(alpha)
-    return z, _p_two_sided(z), est - zc * se, est + zc * se
-
-
-def _fmt_p(p: float) -> str:
-    """Plain-English p-value: never 'p = 0'."""
-    if p is None or not math.isfinite(p):
-        return "p not defined"
-    if p < 0.001:
-        return "p < 0.001"
-    return f"p = {p:.3f}"
-
-
-def _fmt_num(x: float, digits: int = 1) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "not defined"
-    if math.isinf(x):
-        return "unbounded" if x > 0 else "-unbounded"
-    return f"{x:,.{digits}f}"
-
-
-def _level_pct(alpha: float) -> str:
-    pct = 100.0 * (1.0 - alpha)
-    return f"{pct:.0f} %" if abs(pct - round(pct)) < 1e-9 else f"{pct:.1f} %"
-
-
-def _significance_sentence(p: float, alpha: float, no_change: str = "zero") -> str:
-    """Sentence for a summary whose first sentence already gave the interval.
-
-    Never calls a non-significant result 'no effect': it says the data cannot distinguish it
-    from no change, and that the interval includes the no-change value.
-    """
-    if math.isfinite(p) and p < alpha:
-        return f"This is unlikely to be chance alone ({_fmt_p(p)})."
-    return (
-        f"The data cannot distinguish this from no change ({_fmt_p(p)}): the "
-        f"{_level_pct(alpha)} interval includes {no_change}."
-    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -216,10 +120,10 @@ def e_test(k1: float, k2: float, n1: float = 1.0, n2: float = 1.0) -> float:
     >>> round(e_test(6, 2), 4)  # second example in Krishnamoorthy & Thomson (2004)
     0.1749
     """
-    k1 = _check_count(k1, "k1")
-    k2 = _check_count(k2, "k2")
-    n1 = _check_positive(n1, "n1")
-    n2 = _check_positive(n2, "n2")
+    k1 = check_count(k1, "k1")
+    k2 = check_count(k2, "k2")
+    n1 = check_positive_data(n1, "n1")
+    n2 = check_positive_data(n2, "n2")
     if k1 == 0 and k2 == 0:
         raise EstimationError(
             "The E-test is not defined when both counts are zero: there is nothing to compare."
@@ -232,8 +136,8 @@ def e_test(k1: float, k2: float, n1: float = 1.0, n2: float = 1.0) -> float:
     if (hi1 - lo1 + 1) * (hi2 - lo2 + 1) > _E_TEST_MAX_CELLS:
         raise EstimationError(
             f"The E-test sum over counts this large ({k1:g} and {k2:g}) is too big to compute "
-            "exactly. At these sizes the normal approximation is accurate: use log_irr() or "
-            "wdd(), or express the counts as rates per larger unit with n1 and n2."
+            "exactly. At these sizes the normal approximation is accurate: use log_irr_counts() or "
+            "wdd_counts(), or express the counts as rates per larger unit with n1 and n2."
         )
     x1 = np.arange(lo1, hi1 + 1, dtype=float)
     x2 = np.arange(lo2, hi2 + 1, dtype=float)
@@ -301,8 +205,8 @@ class LogIRRResult(Result):
         lines = [
             f"Relative to the control area, crime in the treated area {direction}"
             + (f" by {pct:.0f} %" if direction != "did not change" else "")
-            + f" (incidence-rate ratio {self.irr:.2f}, {_level_pct(self.alpha)} interval {ci}).",
-            _significance_sentence(self.p_value, self.alpha, "1 (no change)"),
+            + f" (incidence-rate ratio {self.irr:.2f}, {format_level_of_alpha(self.alpha)} interval {ci}).",
+            significance_sentence(self.p_value, self.alpha, "1 (no change)"),
         ]
         if self.dispersion != 1.0:
             lines.append(
@@ -319,7 +223,7 @@ class LogIRRResult(Result):
             estimate=self.irr,
             ci_low=self.ci_low,
             ci_high=self.ci_high,
-            p_value=_p_for_estimate(self.p_value),
+            p_value=p_for_estimate(self.p_value),
             scale="ratio",
             level=self.level,
             role=role,
@@ -328,6 +232,63 @@ class LogIRRResult(Result):
 
 
 def log_irr(
+    panel: pd.DataFrame,
+    *,
+    outcome: str,
+    alpha: float = 0.05,
+    dispersion: float = 1.0,
+    continuity: float = 0.0,
+) -> LogIRRResult:
+    """Wilson (2022) log relative incidence-rate ratio of the treated against the comparison areas.
+
+    The panel-first form of :func:`log_irr_counts`: the panel's counts are totalled by group
+    and period (treated and comparison areas, before and from the start; the buffer is not
+    used) and the twin is called on those totals.
+
+    Parameters
+    ----------
+    panel
+        Long area x month panel in the contract of :mod:`pilot_eval.columns` (``outcome, area,
+        group, month, count, treated, post``), zero-filled. Not modified.
+    outcome
+        Which outcome's rows to use.
+    alpha
+        Two-sided interval level ``1 - alpha`` (default 0.05: a 95 % interval).
+    dispersion
+        Quasi-Poisson dispersion ``phi`` multiplying the variance (default 1, Poisson); e.g.
+        the ``dispersion`` of :func:`panel_dispersion_test`.
+    continuity
+        Added to all four totals when any is zero (default 0: zero totals raise an error).
+
+    Returns
+    -------
+    LogIRRResult
+        As :func:`log_irr_counts` on ``control = comparison (pre, post)`` and ``treated =
+        treated (pre, post)`` totals.
+
+    Raises
+    ------
+    DataValidationError
+        When the panel breaks the contract or lacks a treated or a comparison area.
+    EstimationError
+        If a total is zero and no continuity correction was asked for.
+
+    Notes
+    -----
+    Estimand: ``RIRR = (T1 / T0) / (C1 / C0)`` with ``T`` and ``C`` the treated and comparison
+    areas' crimes summed over the months before (0) and from (1) the start. Identifying
+    assumption: parallel trends on the ratio scale for the summed series. Summing months
+    treats the four totals as independent Poisson draws (times ``dispersion``), which ignores
+    serial correlation between months; the interval is a secondary figure with one treated
+    area (see :mod:`pilot_eval.inference` for inference that holds there).
+    """
+    tot = group_totals(panel, outcome=outcome)
+    return log_irr_counts(
+        tot.comparison, tot.treated, alpha=alpha, dispersion=dispersion, continuity=continuity
+    )
+
+
+def log_irr_counts(
     control: Sequence[float],
     treated: Sequence[float],
     *,
@@ -336,6 +297,8 @@ def log_irr(
     continuity: float = 0.0,
 ) -> LogIRRResult:
     """Wilson (2022) log relative incidence-rate ratio for pre/post counts.
+
+    The count-level twin of :func:`log_irr` (the published examples give counts).
 
     Parameters
     ----------
@@ -378,24 +341,24 @@ def log_irr(
     evaluations: When an odds ratio is not an odds ratio. *Journal of Quantitative
     Criminology*, 38, 323-341.
     """
-    c0, c1 = _pair(control, "control")
-    t0, t1 = _pair(treated, "treated")
-    alpha = _check_alpha(alpha)
-    phi = _check_positive(dispersion, "dispersion")
-    cc = _check_count(continuity, "continuity")
+    c0, c1 = count_pair(control, "control")
+    t0, t1 = count_pair(treated, "treated")
+    alpha = check_alpha(alpha)
+    phi = check_positive(dispersion, "dispersion")
+    cc = check_positive(continuity, "continuity", allow_zero=True)
     note = ""
     if min(c0, c1, t0, t1) == 0:
         if cc == 0:
             raise EstimationError(
                 "The log incidence-rate ratio needs every count above zero, but one of "
                 f"treated={treated!r}, control={control!r} is zero. Pass continuity=0.5 to add "
-                "half a crime to each count, or use e_test() / wdd(), which handle zeros."
+                "half a crime to each count, or use e_test() / wdd_counts(), which handle zeros."
             )
         c0, c1, t0, t1 = c0 + cc, c1 + cc, t0 + cc, t1 + cc
         note = f"A zero count was present, so {cc:g} was added to each of the four counts."
     est = math.log(t1 / t0) - math.log(c1 / c0)
     se = math.sqrt(phi * (1 / t0 + 1 / t1 + 1 / c0 + 1 / c1))
-    z, p, lo, hi = _wald(est, se, alpha)
+    z, p, lo, hi = wald(est, se, alpha)
     return LogIRRResult(
         est=est,
         se=se,
@@ -441,9 +404,9 @@ class PoissonZResult(Result):
     def summary(self) -> str:
         word = "more" if self.change > 0 else "fewer"
         head = (
-            f"{_fmt_num(self.current, 0)} crimes against a historical level of "
-            f"{_fmt_num(self.past, 1)}: {_fmt_num(abs(self.change), 1)} {word} "
-            f"(Poisson z = {self.z:.2f}, {_fmt_p(self.p_value)})."
+            f"{format_number(self.current, 0)} crimes against a historical level of "
+            f"{format_number(self.past, 1)}: {format_number(abs(self.change), 1)} {word} "
+            f"(Poisson z = {self.z:.2f}, {format_p_3dp(self.p_value)})."
         )
         if self.p_value < 0.05:
             return head + " A change this large is unusual for Poisson noise alone."
@@ -483,18 +446,18 @@ def poisson_z(current: float, past: float, *, past_periods: float | None = None)
     Wheeler, A. P. (2018, April 29). Testing changes in short run crime patterns: the Poisson
     e-test [blog post], which restates the Poisson z-score from his earlier posts.
     """
-    cur = _check_count(current, "current")
-    pst = _check_count(past, "past")
+    cur = check_count(current, "current")
+    pst = check_count(past, "past")
     scale = 1.0
     if past_periods is not None:
-        n = _check_positive(past_periods, "past_periods")
+        n = check_positive(past_periods, "past_periods")
         scale = math.sqrt(1.0 + 1.0 / n)
     z = 2.0 * (math.sqrt(cur) - math.sqrt(pst)) / scale
     return PoissonZResult(
         current=cur,
         past=pst,
         z=z,
-        p_value=_p_two_sided(z),
+        p_value=p_two_sided(z),
         change=cur - pst,
         past_periods=None if past_periods is None else float(past_periods),
     )
@@ -552,7 +515,7 @@ class DispersionResult(Result):
     def summary(self) -> str:
         head = (
             f"Pearson dispersion {self.dispersion:.2f} on {self.df} degrees of freedom "
-            f"(1 = Poisson); Cameron-Trivedi test {_fmt_p(self.ct_p_value)}."
+            f"(1 = Poisson); Cameron-Trivedi test {format_p_3dp(self.ct_p_value)}."
         )
         if self.overdispersed:
             return (
@@ -620,9 +583,8 @@ def dispersion_test(
         raise DataValidationError(
             f"counts and fitted must have the same length, got {y.size} and {mu.size}"
         )
-    if alternative not in ("nb2", "nb1"):
-        raise DataValidationError(f"alternative must be 'nb2' or 'nb1', not {alternative!r}")
-    alpha = _check_alpha(alpha)
+    check_option("alternative", alternative, get_args(DispersionAlternative))
+    alpha = check_alpha(alpha)
     if not np.all(np.isfinite(y)) or np.any(y < 0):
         raise DataValidationError("counts must be finite and not negative")
     if not np.all(np.isfinite(mu)) or np.any(mu <= 0):

@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 
 from ..columns import AREA, COUNT, GROUP, MONTH, POST, TREATED
-from ..errors import ConfigError, DataValidationError, EstimationError
+from ..errors import DataValidationError, EstimationError, OptionError
 from ..results import Result
-from ._common import _outcome_panel
+from ._common import outcome_panel
 
 #: Added to pre-period means before taking logs, so an area with no crimes has a finite gap.
 LEVEL_OFFSET = 0.5
@@ -151,13 +151,13 @@ def rank_comparison_areas(
     """
     w = np.asarray(list(weights), dtype=float)
     if w.shape != (3,) or np.any(~np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
-        raise ConfigError(
+        raise OptionError(
             f"weights must be three non-negative numbers (level, trend, monthly), not all zero; "
             f"got {tuple(weights)!r}."
         )
     if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
-        raise ConfigError(f"n must be a whole number of at least 1, not {n!r}.")
-    df = _outcome_panel(panel, outcome=outcome)
+        raise OptionError(f"n must be a whole number of at least 1, not {n!r}.")
+    df = outcome_panel(panel, outcome=outcome)
     df = df[~df[POST]]
     wide = df.pivot(index=MONTH, columns=AREA, values=COUNT).sort_index()
     n_pre = len(wide)

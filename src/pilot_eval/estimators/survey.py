@@ -5,13 +5,16 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from .._checks import check_alpha
 from ..errors import DataValidationError, EstimationError
 from ..results import Result
-from .rates import _check_alpha, _level_pct, _significance_sentence, _wald
+from ..wording import format_level_of_alpha, significance_sentence
+from ._common import wald
 
 __all__ = ["SurveyDiDResult", "survey_did"]
 
@@ -67,8 +70,8 @@ class SurveyDiDResult(Result):
             f"Relative to the comparison areas, the share answering yes in the treated area "
             f"{word}"
             + (f" by {abs(pts):.1f} percentage points" if pts != 0 else "")
-            + f" ({_level_pct(self.alpha)} interval {ci}). "
-            + _significance_sentence(self.p_value, self.alpha)
+            + f" ({format_level_of_alpha(self.alpha)} interval {ci}). "
+            + significance_sentence(self.p_value, self.alpha)
         )
         return text + (f" {self.note}" if self.note else "")
 
@@ -147,7 +150,7 @@ def survey_did(
     ----------
     Kish, L. (1965). *Survey Sampling*. Wiley (effective sample size, design effect).
     """
-    alpha = _check_alpha(alpha)
+    alpha = check_alpha(alpha)
     if not isinstance(responses, pd.DataFrame):
         raise DataValidationError(
             "responses must be a pandas DataFrame with one row per respondent"
@@ -203,7 +206,7 @@ def survey_did(
     if is_treated.all():
         raise DataValidationError("every area is listed as treated, so there is no comparison")
 
-    rows = []
+    rows: list[dict[str, Any]] = []
     for grp, gmask in (("treated", is_treated), ("comparison", ~is_treated)):
         for wv in _WAVES:
             m = gmask & (wave == wv)
@@ -214,11 +217,11 @@ def survey_did(
                 )
             rows.append({"group": grp, "wave": wv, **_cell(y[m], w[m])})
     cells = pd.DataFrame(rows)
-    p = {(r["group"], r["wave"]): r["p"] for r in rows}
-    est = (p["treated", "post"] - p["treated", "pre"]) - (
-        p["comparison", "post"] - p["comparison", "pre"]
+    share = {(str(r["group"]), str(r["wave"])): float(r["p"]) for r in rows}
+    est = (share["treated", "post"] - share["treated", "pre"]) - (
+        share["comparison", "post"] - share["comparison", "pre"]
     )
-    se = math.sqrt(sum(r["var"] for r in rows))
+    se = math.sqrt(sum(float(r["var"]) for r in rows))
     notes = []
     if weight_column:
         notes.append(
@@ -237,7 +240,7 @@ def survey_did(
         raise EstimationError(
             "Every group and wave answered all yes or all no, so there is no variance to test."
         )
-    z, p, lo, hi = _wald(est, se, alpha)
+    z, p, lo, hi = wald(est, se, alpha)
     return SurveyDiDResult(
         est=float(est),
         se=se,

@@ -17,17 +17,19 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
+from .._checks import check_alpha, check_option
 from ..columns import AREA, COUNT, GROUP, MONTH, POST, TREATED
-from ..errors import ConfigError, DataValidationError, EstimationError
-from ..inference.guards import check_option
-from ..inference.wording import (
+from ..errors import DataValidationError, EstimationError, OptionError
+from ..results import Estimate, Result, Role
+from ..wording import (
+    Direction,
     describe_rank,
     describe_ratio,
     describe_significance,
+    format_p_floored,
     format_ratio,
 )
-from ..results import Estimate, Result, Role
-from ._common import _check_alpha, _fmt_p, _outcome_panel, _p_for_estimate
+from ._common import outcome_panel, p_for_estimate
 
 Scale = Literal["pre_mean", "count"]
 Alternative = Literal["two-sided", "less", "greater"]
@@ -197,7 +199,12 @@ class SynthResult(Result):
         mix = ", ".join(
             f"{a} ({w * 100:.0f} %)" for a, w in zip(top["area"], top["weight"], strict=True)
         )
-        direction = {"two-sided": None, "less": "decrease", "greater": "increase"}[self.alternative]
+        directions: dict[str, Direction | None] = {
+            "two-sided": None,
+            "less": "decrease",
+            "greater": "increase",
+        }
+        direction = directions[self.alternative]
         stat = {
             "two-sided": "post/pre RMSPE ratio (two-sided)",
             "less": "fall after the start scaled by its pre-period fit (one-sided test for a fall)",
@@ -212,7 +219,7 @@ class SynthResult(Result):
             f"{format_ratio(self.ratio)}). Treating every comparison area in turn as if it had "
             f"been the pilot area and ranking the {stat}, {self.treated_area} had "
             f"{describe_rank(self.rank, self.n_units, direction=direction)} "
-            f"({_fmt_p(self.p_value, min_p=self.p_min)}). "
+            f"({format_p_floored(self.p_value, min_p=self.p_min)}). "
         )
         text += describe_significance(
             self.p_value, min_p=self.p_min, alpha=self.alpha, n_reference=self.n_units
@@ -229,7 +236,7 @@ class SynthResult(Result):
             estimate=self.ratio,
             ci_low=float("nan"),
             ci_high=float("nan"),
-            p_value=_p_for_estimate(self.p_value),
+            p_value=p_for_estimate(self.p_value),
             scale="ratio",
             level=self.level,
             role=role,
@@ -325,14 +332,14 @@ def synthetic_control(
     p-value. Monthly counts of small areas are noisy, so the pre-period fit partly matches
     noise (over-fitting), and the post/pre ratio then flatters every unit alike.
     """
-    _check_alpha(alpha)
+    check_alpha(alpha, upper=0.5)
     check_option("scale", scale, get_args(Scale))
     check_option("alternative", alternative, get_args(Alternative))
-    df = _outcome_panel(panel, outcome=outcome)
+    df = outcome_panel(panel, outcome=outcome)
     areas_treated = sorted(df.loc[df[TREATED], AREA].unique())
     if treated_area is None:
         if len(areas_treated) != 1:
-            raise ConfigError(
+            raise OptionError(
                 f"The panel has {len(areas_treated)} treated areas ({areas_treated[:5]}); "
                 "synthetic control fits one treated unit. Pass treated_area=... or aggregate "
                 "the treated areas into one area first."

@@ -1,9 +1,15 @@
 """Weighted displacement difference (WDD) family: Wheeler & Ratcliffe (2018) and extensions.
 
-* :func:`wdd` -- the WDD test with ptools' argument order and time/area weights;
-* :func:`wdd_harm` -- several WDDs combined with (harm) weights (ptools ``wdd_harm``);
-* :func:`wdd_scaled` -- control counts scaled so the pre-periods match (k-scaled control);
-* :func:`running_wdd` -- the cumulative WDD month by month over the panel contract.
+Panel-first designs, ``f(panel, *, outcome=..., ...)`` like every other design:
+
+* :func:`wdd` -- the WDD test on the panel's treated, buffer and comparison totals;
+* :func:`wdd_scaled` -- the same with the control scaled so the pre-periods match;
+* :func:`wdd_harm` -- WDDs of several outcomes combined with (harm) weights;
+* :func:`running_wdd` -- the cumulative WDD month by month.
+
+Their count-level twins take ``(pre, post)`` count pairs, as the published examples do:
+:func:`wdd_counts` (ptools' argument order and time/area weights), :func:`wdd_scaled_counts`
+and :func:`wdd_harm_counts` (ptools ``wdd_harm``).
 
 Sign convention (as ptools): a negative estimate means fewer crimes in the treated (or
 displacement) area than the control's change predicts, i.e. a crime reduction.
@@ -12,28 +18,19 @@ displacement) area than the control's change predicts, i.e. a crime reduction.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 import pandas as pd
 
 from .. import columns as C
-from ..errors import DataValidationError, EstimationError
+from .._checks import check_alpha, check_option, check_positive
+from ..errors import DataValidationError, EstimationError, OptionError
 from ..results import Estimate, Result, Role
-from ._common import _p_for_estimate
-from .rates import (
-    _check_alpha,
-    _check_positive,
-    _fmt_num,
-    _level_pct,
-    _p_two_sided,
-    _pair,
-    _significance_sentence,
-    _wald,
-    _z_crit,
-)
+from ..wording import format_level_of_alpha, format_number, significance_sentence
+from ._common import count_pair, group_totals, p_for_estimate, p_two_sided, wald, z_crit
 
 __all__ = [
     "RunningWDDResult",
@@ -41,28 +38,31 @@ __all__ = [
     "WDDResult",
     "running_wdd",
     "wdd",
+    "wdd_counts",
     "wdd_harm",
+    "wdd_harm_counts",
     "wdd_scaled",
+    "wdd_scaled_counts",
 ]
 
 ScaledVariance = Literal["delta", "fixed"]
 
 
 def _ci_text(lo: float, hi: float, digits: int = 1) -> str:
-    return f"{_fmt_num(lo, digits)} to {_fmt_num(hi, digits)}"
+    return f"{format_number(lo, digits)} to {format_number(hi, digits)}"
 
 
 def _change_words(est: float, digits: int = 1) -> str:
     if est < 0:
-        return f"{_fmt_num(-est, digits)} fewer crimes"
+        return f"{format_number(-est, digits)} fewer crimes"
     if est > 0:
-        return f"{_fmt_num(est, digits)} more crimes"
+        return f"{format_number(est, digits)} more crimes"
     return "no more and no fewer crimes"
 
 
 @dataclass(frozen=True)
 class WDDResult(Result):
-    """Result of :func:`wdd` / :func:`wdd_scaled`.
+    """Result of :func:`wdd` / :func:`wdd_scaled` (and their ``*_counts`` twins).
 
     ``est_*`` are in crimes per unit of the time and area weights (crimes over the post period
     when the weights are 1); negative = fewer crimes than the control predicts. ``z``,
@@ -98,7 +98,7 @@ class WDDResult(Result):
             terms.append(("displacement", self.est_displace, self.se_displace))
         terms.append(("total", self.est_total, self.se_total))
         for term, est, se in terms:
-            z, p, lo, hi = _wald(est, se, self.alpha)
+            z, p, lo, hi = wald(est, se, self.alpha)
             rows.append(
                 {
                     "term": term,
@@ -126,14 +126,14 @@ class WDDResult(Result):
             )
             parts.append(
                 f"Overall, {_change_words(self.est_total)} "
-                f"({_level_pct(self.alpha)} interval {ci})."
+                f"({format_level_of_alpha(self.alpha)} interval {ci})."
             )
         else:
             parts.append(
                 f"The treated area had {_change_words(self.est_total)} than the control area's "
-                f"trend predicts ({_level_pct(self.alpha)} interval {ci})."
+                f"trend predicts ({format_level_of_alpha(self.alpha)} interval {ci})."
             )
-        parts.append(_significance_sentence(self.p_value, self.alpha))
+        parts.append(significance_sentence(self.p_value, self.alpha))
         if self.dispersion != 1.0:
             parts.append(
                 f"Intervals were widened for overdispersion (dispersion {self.dispersion:.2f})."
@@ -150,20 +150,19 @@ class WDDResult(Result):
         term: Literal["total", "local"] = "total",
     ) -> Estimate:
         """The total (default) or local WDD as a ``results.json`` row (scale ``count``)."""
+        check_option("term", term, ("total", "local"))
         if term == "total":
             est, lo, hi, p = self.est_total, self.ci_low, self.ci_high, self.p_value
-        elif term == "local":
-            est = self.est_local
-            _, p, lo, hi = _wald(est, self.se_local, self.alpha)
         else:
-            raise DataValidationError(f"term must be 'total' or 'local', not {term!r}")
+            est = self.est_local
+            _, p, lo, hi = wald(est, self.se_local, self.alpha)
         return Estimate(
             outcome=outcome,
             method=self.method if term == "total" else f"{self.method}_local",
             estimate=est,
             ci_low=lo,
             ci_high=hi,
-            p_value=_p_for_estimate(p),
+            p_value=p_for_estimate(p),
             scale="count",
             level=self.level,
             role=role,
@@ -192,7 +191,7 @@ def _finish(
         raise EstimationError(
             "Every count is zero, so the WDD has no variance and no test is possible."
         )
-    z, p, lo, hi = _wald(est_t, se_t, alpha)
+    z, p, lo, hi = wald(est_t, se_t, alpha)
     return WDDResult(
         est_local=est_l,
         se_local=math.sqrt(var_l),
@@ -214,7 +213,7 @@ def _finish(
     )
 
 
-def wdd(
+def wdd_counts(
     control: Sequence[float],
     treated: Sequence[float],
     disp_control: Sequence[float] = (0, 0),
@@ -226,6 +225,8 @@ def wdd(
     dispersion: float = 1.0,
 ) -> WDDResult:
     """Weighted displacement difference test (Wheeler & Ratcliffe 2018), as ptools' ``wdd``.
+
+    The count-level twin of :func:`wdd` (the published examples give counts).
 
     Parameters
     ----------
@@ -262,7 +263,7 @@ def wdd(
     area weights. Identifying assumption: parallel trends on the count scale (without the
     intervention the treated area would have changed by the same *number* of crimes as the
     control), which is plausible only when the areas have similar counts (see
-    :func:`wdd_scaled` otherwise). The variance ``sum(count / weight^2)`` treats each count as
+    :func:`wdd_scaled_counts` otherwise). The variance ``sum(count / weight^2)`` treats each count as
     an independent Poisson draw; with overdispersed counts it is too small unless
     ``dispersion`` is set. The test uses the normal approximation, so it is unreliable with very
     small counts (use :func:`~pilot_eval.estimators.rates.e_test` there). The p-value is
@@ -274,20 +275,20 @@ def wdd(
     to evaluate place based crime interventions. *Crime Science*, 7(1), 11.
     Wheeler, A. P. ptools R package, ``wdd``.
     """
-    c0, c1 = _pair(control, "control")
-    t0, t1 = _pair(treated, "treated")
-    dc0, dc1 = _pair(disp_control, "disp_control")
-    dt0, dt1 = _pair(disp_treated, "disp_treated")
+    c0, c1 = count_pair(control, "control")
+    t0, t1 = count_pair(treated, "treated")
+    dc0, dc1 = count_pair(disp_control, "disp_control")
+    dt0, dt1 = count_pair(disp_treated, "disp_treated")
     tw = [
-        _check_positive(w, f"time_weights[{i}]")
+        check_positive(w, f"time_weights[{i}]")
         for i, w in enumerate(_weights(time_weights, 2, "time_weights"))
     ]
     aw = [
-        _check_positive(w, f"area_weights[{i}]")
+        check_positive(w, f"area_weights[{i}]")
         for i, w in enumerate(_weights(area_weights, 4, "area_weights"))
     ]
-    alpha = _check_alpha(alpha)
-    phi = _check_positive(dispersion, "dispersion")
+    alpha = check_alpha(alpha)
+    phi = check_positive(dispersion, "dispersion")
 
     def diff(pre: float, post: float, area_w: float) -> tuple[float, float]:
         w0, w1 = tw[0] * area_w, tw[1] * area_w
@@ -328,11 +329,11 @@ def _size_note(treated_pre: float, control_pre: float, what: str) -> str:
 
 def _weights(w: Sequence[float], n: int, name: str) -> list[float]:
     if isinstance(w, (str, bytes)) or not hasattr(w, "__len__") or len(w) != n:
-        raise DataValidationError(f"{name} must hold exactly {n} numbers, got {w!r}")
+        raise OptionError(f"{name} must hold exactly {n} numbers, got {w!r}")
     return list(w)
 
 
-def wdd_scaled(
+def wdd_scaled_counts(
     control: Sequence[float],
     treated: Sequence[float],
     disp_control: Sequence[float] | None = None,
@@ -344,6 +345,8 @@ def wdd_scaled(
 ) -> WDDResult:
     """WDD with the control scaled so its pre-period count equals the treated area's.
 
+    The count-level twin of :func:`wdd_scaled` (the published examples give counts).
+
     Parameters
     ----------
     control, treated
@@ -352,11 +355,11 @@ def wdd_scaled(
         Optional ``(pre, post)`` counts for a displacement (buffer) area and its control, scaled
         the same way with ``k_d = disp_treated_pre / disp_control_pre``.
     alpha
-        Two-sided interval level ``1 - alpha`` (default 0.1, as :func:`wdd`).
+        Two-sided interval level ``1 - alpha`` (default 0.1, as :func:`wdd_counts`).
     variance
         ``"delta"`` (default): delta-method variance that treats ``k`` as estimated from the
         pre-period counts. ``"fixed"``: treats ``k`` as a known constant, which equals ptools'
-        ``wdd(control, treated, area_weights=(1/k, 1, 1, 1))``; it ignores the noise in ``k``
+        ``wdd_counts(control, treated, area_weights=(1/k, 1, 1, 1))``; it ignores the noise in ``k``
         and its covariance with ``T0``, so it can be too large or too small.
     dispersion
         Quasi-Poisson dispersion multiplying the variances (default 1).
@@ -364,7 +367,7 @@ def wdd_scaled(
     Returns
     -------
     WDDResult
-        As :func:`wdd`, in crimes over the post period, with ``k_local`` (and ``k_displace``).
+        As :func:`wdd_counts`, in crimes over the post period, with ``k_local`` (and ``k_displace``).
 
     Raises
     ------
@@ -387,7 +390,7 @@ def wdd_scaled(
     ``r = C1 / C0``; this accounts for the noise in the pre-period counts that set ``k`` and
     is the default. Both treat the counts as independent Poisson draws. ptools has no scaled
     variant; Wheeler's guidance is to use area or population weights (``area_weights`` in
-    :func:`wdd`) when controls differ in size, which is the ``"fixed"`` case here with the
+    :func:`wdd_counts`) when controls differ in size, which is the ``"fixed"`` case here with the
     weight set from the pre-period counts.
 
     References
@@ -397,12 +400,11 @@ def wdd_scaled(
     Guerette, R. T. (2009). *Analyzing Crime Displacement and Diffusion*. Problem-Oriented
     Guides for Police, Problem-Solving Tools Series No. 10.
     """
-    if variance not in ("delta", "fixed"):
-        raise DataValidationError(f"variance must be 'delta' or 'fixed', not {variance!r}")
-    alpha = _check_alpha(alpha)
-    phi = _check_positive(dispersion, "dispersion")
-    c0, c1 = _pair(control, "control")
-    t0, t1 = _pair(treated, "treated")
+    check_option("variance", variance, get_args(ScaledVariance))
+    alpha = check_alpha(alpha)
+    phi = check_positive(dispersion, "dispersion")
+    c0, c1 = count_pair(control, "control")
+    t0, t1 = count_pair(treated, "treated")
     est_l, var_l, k_l = _scaled_component(c0, c1, t0, t1, variance, "control")
     has_disp = disp_control is not None or disp_treated is not None
     if has_disp:
@@ -410,8 +412,8 @@ def wdd_scaled(
             raise DataValidationError(
                 "give both disp_control and disp_treated for a displacement analysis, or neither"
             )
-        dc0, dc1 = _pair(disp_control, "disp_control")
-        dt0, dt1 = _pair(disp_treated, "disp_treated")
+        dc0, dc1 = count_pair(disp_control, "disp_control")
+        dt0, dt1 = count_pair(disp_treated, "disp_treated")
         est_d, var_d, k_d = _scaled_component(dc0, dc1, dt0, dt1, variance, "disp_control")
     else:
         est_d, var_d, k_d = 0.0, 0.0, math.nan
@@ -440,7 +442,7 @@ def _scaled_component(
     if c0 <= 0:
         raise EstimationError(
             f"The {name} area had no crimes in the pre-period, so it cannot be scaled to the "
-            "treated area. Use wdd() with area_weights, or choose a control with crimes."
+            "treated area. Use wdd_counts() with area_weights, or choose a control with crimes."
         )
     k = t0 / c0
     r = c1 / c0
@@ -457,7 +459,7 @@ def _scaled_component(
 # ---------------------------------------------------------------------------------------------
 @dataclass(frozen=True, eq=False)
 class WDDHarmResult(Result):
-    """Result of :func:`wdd_harm`: a weighted sum of WDD estimates with its interval."""
+    """Result of :func:`wdd_harm` / :func:`wdd_harm_counts`: a weighted sum of WDD estimates with its interval."""
 
     est: float
     se: float
@@ -494,9 +496,9 @@ class WDDHarmResult(Result):
         ci = _ci_text(self.ci_low, self.ci_high)
         word = "less" if self.est < 0 else "more"
         text = (
-            f"Weighted by harm, the change is {_fmt_num(abs(self.est))} harm units {word} than "
-            f"the controls predict (SE {self.se:.1f}, {_level_pct(self.alpha)} interval {ci}). "
-            + _significance_sentence(self.p_value, self.alpha)
+            f"Weighted by harm, the change is {format_number(abs(self.est))} harm units {word} than "
+            f"the controls predict (SE {self.se:.1f}, {format_level_of_alpha(self.alpha)} interval {ci}). "
+            + significance_sentence(self.p_value, self.alpha)
         )
         return text + (f" {self.note}" if self.note else "")
 
@@ -507,7 +509,7 @@ class WDDHarmResult(Result):
             estimate=self.est,
             ci_low=self.ci_low,
             ci_high=self.ci_high,
-            p_value=_p_for_estimate(self.p_value),
+            p_value=p_for_estimate(self.p_value),
             scale="count",
             level=self.level,
             role=role,
@@ -515,7 +517,7 @@ class WDDHarmResult(Result):
         )
 
 
-def wdd_harm(
+def wdd_harm_counts(
     estimates: Sequence[float],
     std_errors: Sequence[float],
     weights: Sequence[float],
@@ -524,11 +526,13 @@ def wdd_harm(
 ) -> WDDHarmResult:
     """Combine several WDD estimates into one harm-weighted estimate (ptools ``wdd_harm``).
 
+    The count-level twin of :func:`wdd_harm` (ptools' argument order).
+
     Parameters
     ----------
     estimates, std_errors
         One WDD estimate and its standard error per crime type (e.g. ``est_local`` and
-        ``se_local`` of several :func:`wdd` results).
+        ``se_local`` of several :func:`wdd_counts` results).
     weights
         Harm weight per crime type (e.g. ONS Crime Severity Score or cost per crime).
     alpha
@@ -564,12 +568,12 @@ def wdd_harm(
         raise DataValidationError("estimates, std_errors and weights must all be finite numbers")
     if np.any(se < 0):
         raise DataValidationError("standard errors cannot be negative")
-    alpha = _check_alpha(alpha)
+    alpha = check_alpha(alpha)
     tot = float(np.sum(est * w))
     tot_se = float(math.sqrt(np.sum((se * w) ** 2)))
     if tot_se == 0:
         raise EstimationError("All weighted standard errors are zero; no test is possible.")
-    z, p, lo, hi = _wald(tot, tot_se, alpha)
+    z, p, lo, hi = wald(tot, tot_se, alpha)
     comps = pd.DataFrame(
         {"estimate": est, "std_error": se, "weight": w, "weighted": est * w, "weighted_se": se * w}
     )
@@ -581,6 +585,200 @@ def wdd_harm(
         ci_low=lo,
         ci_high=hi,
         alpha=alpha,
+        components=comps,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Panel-first designs: the panel totalled by group x period, then the count-level twin
+# ---------------------------------------------------------------------------------------------
+def wdd(
+    panel: pd.DataFrame,
+    *,
+    outcome: str,
+    alpha: float = 0.05,
+    dispersion: float = 1.0,
+) -> WDDResult:
+    """Weighted displacement difference of the treated (and buffer) areas against the comparison.
+
+    The panel-first form of :func:`wdd_counts`: the panel's counts are totalled by group
+    (treated, buffer, comparison) and period (before / from the start), and the twin is called
+    with ``control`` = the comparison totals, ``treated`` = the treated totals and, when the
+    panel has a buffer, ``disp_treated`` = the buffer totals against ``disp_control`` = the
+    comparison totals. Time weights ``(n_pre / n_post, 1)`` put the pre-period counts on the
+    post period's length, so the result is in crimes over the post period.
+
+    Parameters
+    ----------
+    panel
+        Long area x month panel in the contract of :mod:`pilot_eval.columns` (``outcome, area,
+        group, month, count, treated, post``), zero-filled. Not modified.
+    outcome
+        Which outcome's rows to use.
+    alpha
+        Two-sided interval level ``1 - alpha`` (default 0.05: a 95 % interval, as the other
+        panel designs; the count twin keeps ptools' 0.1).
+    dispersion
+        Quasi-Poisson dispersion ``phi`` multiplying the variances (default 1, Poisson); e.g.
+        the ``dispersion`` of :func:`~pilot_eval.estimators.rates.panel_dispersion_test`.
+
+    Returns
+    -------
+    WDDResult
+        As :func:`wdd_counts`; ``has_displacement`` is True when the panel has a buffer.
+
+    Raises
+    ------
+    DataValidationError
+        When the panel breaks the contract or lacks a treated or a comparison area.
+
+    Notes
+    -----
+    Estimand: ``(T1 - s T0) - (C1 - s C0)`` (plus the same for the buffer against the
+    comparison), crimes over the post period with ``s = n_post / n_pre`` and ``T``, ``C`` the
+    groups' crimes summed over the pre (0) and post (1) months. Identifying assumption:
+    parallel trends on the count scale, plausible only when the groups have similar counts
+    (see :func:`wdd_scaled` otherwise). The displacement term's control is the same comparison
+    areas, counted as if independent of the local term's (as ptools called with the same
+    control twice); :func:`running_wdd` accounts for the shared control. Counts are treated
+    as independent Poisson draws (times ``dispersion``); serial correlation is ignored.
+    """
+    tot = group_totals(panel, outcome=outcome)
+    if tot.n_post < 1 or tot.n_pre < 1:  # pragma: no cover - outcome_panel refuses this
+        raise DataValidationError("The panel needs months both before and from the start.")
+    buf = tot.buffer
+    return wdd_counts(
+        tot.comparison,
+        tot.treated,
+        tot.comparison if buf is not None else (0, 0),
+        buf if buf is not None else (0, 0),
+        time_weights=(tot.n_pre / tot.n_post, 1.0),
+        alpha=alpha,
+        dispersion=dispersion,
+    )
+
+
+def wdd_scaled(
+    panel: pd.DataFrame,
+    *,
+    outcome: str,
+    alpha: float = 0.05,
+    dispersion: float = 1.0,
+    variance: ScaledVariance = "delta",
+) -> WDDResult:
+    """Scaled-control WDD of the treated (and buffer) areas against the comparison areas.
+
+    The panel-first form of :func:`wdd_scaled_counts`: the panel's counts are totalled by
+    group and period and the twin is called with ``control`` = the comparison totals,
+    ``treated`` = the treated totals and, when the panel has a buffer, ``disp_treated`` = the
+    buffer totals against ``disp_control`` = the comparison totals (the report's WDD).
+
+    Parameters
+    ----------
+    panel
+        Long area x month panel in the contract of :mod:`pilot_eval.columns`, zero-filled.
+        Not modified.
+    outcome
+        Which outcome's rows to use.
+    alpha
+        Two-sided interval level ``1 - alpha`` (default 0.05).
+    dispersion
+        Quasi-Poisson dispersion multiplying the variances (default 1).
+    variance
+        ``"delta"`` (default) or ``"fixed"``, as :func:`wdd_scaled_counts`.
+
+    Returns
+    -------
+    WDDResult
+        As :func:`wdd_scaled_counts`, in crimes over the post period.
+
+    Raises
+    ------
+    DataValidationError
+        When the panel breaks the contract or lacks a treated or a comparison area.
+    EstimationError
+        If the comparison areas recorded no crimes before the start (``k`` is undefined).
+
+    Notes
+    -----
+    Estimand: ``T1 - T0 C1 / C0`` (plus ``B1 - B0 C1 / C0`` for the buffer), crimes over the
+    post period against a counterfactual in which the treated (and buffer) areas change by
+    the comparison areas' percentage. Differences in size and in pre-period length cancel.
+    The displacement term reuses the comparison totals, counted as if independent of the
+    local term's. Counts are treated as independent Poisson draws (times ``dispersion``).
+    """
+    tot = group_totals(panel, outcome=outcome)
+    buf = tot.buffer
+    return wdd_scaled_counts(
+        tot.comparison,
+        tot.treated,
+        tot.comparison if buf is not None else None,
+        buf,
+        alpha=alpha,
+        variance=variance,
+        dispersion=dispersion,
+    )
+
+
+def wdd_harm(
+    panel: pd.DataFrame,
+    *,
+    weights: Mapping[str, float],
+    alpha: float = 0.05,
+    dispersion: float = 1.0,
+    term: Literal["total", "local"] = "total",
+) -> WDDHarmResult:
+    """Harm-weighted WDD over several outcomes of a panel.
+
+    The panel-first form of :func:`wdd_harm_counts`: :func:`wdd` is run for every outcome
+    named in ``weights`` and their estimates are combined with those weights.
+
+    Parameters
+    ----------
+    panel
+        Long area x month panel in the contract of :mod:`pilot_eval.columns` with one outcome
+        per crime type to combine.
+    weights
+        Harm weight per outcome (e.g. a Crime Severity Score weight or a unit cost), keyed by
+        the panel's ``outcome`` values.
+    alpha
+        Two-sided interval level ``1 - alpha`` (default 0.05).
+    dispersion
+        Quasi-Poisson dispersion multiplying every outcome's variances (default 1).
+    term
+        Combine each WDD's ``"total"`` (default; local + displacement) or ``"local"`` estimate.
+
+    Returns
+    -------
+    WDDHarmResult
+        As :func:`wdd_harm_counts`, with ``components`` indexed by outcome.
+
+    Notes
+    -----
+    Estimand: ``sum_k w_k WDD_k``, the change in total harm over the post period. Assumes the
+    per-outcome estimates are independent (distinct Poisson counts) and treats the weights as
+    fixed; their own uncertainty is not in the interval.
+    """
+    check_option("term", term, ("total", "local"))
+    if not weights:
+        raise OptionError("weights is empty: give a harm weight for at least one outcome.")
+    names = list(weights)
+    est, se = [], []
+    for name in names:
+        r = wdd(panel, outcome=name, alpha=alpha, dispersion=dispersion)
+        est.append(r.est_total if term == "total" else r.est_local)
+        se.append(r.se_total if term == "total" else r.se_local)
+    res = wdd_harm_counts(est, se, [float(weights[n]) for n in names], alpha=alpha)
+    comps = res.components.copy()
+    comps.index = pd.Index(names, name=C.OUTCOME)
+    return WDDHarmResult(
+        est=res.est,
+        se=res.se,
+        z=res.z,
+        p_value=res.p_value,
+        ci_low=res.ci_low,
+        ci_high=res.ci_high,
+        alpha=res.alpha,
         components=comps,
     )
 
@@ -641,8 +839,8 @@ class RunningWDDResult(Result):
         text = (
             f"After {int(r['months_post'])} post-period month(s) of {self.outcome}, the {what} "
             f"had {_change_words(r['est_total'])} in total than the comparison areas' trend "
-            f"predicts ({_level_pct(self.alpha)} interval {ci}). "
-            + _significance_sentence(float(r["p_value"]), self.alpha)
+            f"predicts ({format_level_of_alpha(self.alpha)} interval {ci}). "
+            + significance_sentence(float(r["p_value"]), self.alpha)
             + " The running series is for monitoring: looking at it every month and stopping "
             "when it crosses a line inflates false alarms, so judge the pilot on the planned "
             "final month."
@@ -657,7 +855,7 @@ class RunningWDDResult(Result):
             estimate=float(r["est_total"]),
             ci_low=float(r["ci_low"]),
             ci_high=float(r["ci_high"]),
-            p_value=_p_for_estimate(float(r["p_value"])),
+            p_value=p_for_estimate(float(r["p_value"])),
             scale="count",
             level=self.level,
             role=role,
@@ -694,7 +892,7 @@ def running_wdd(
         out. When the panel has no rows of that group, displacement is left out with a note.
     scale_control
         If True, scale the control so its pre-period total equals the treated (and buffer)
-        pre-period total, as :func:`wdd_scaled` (delta-method variance).
+        pre-period total, as :func:`wdd_scaled_counts` (delta-method variance).
     alpha
         Two-sided interval level ``1 - alpha`` (default 0.1).
     dispersion
@@ -724,8 +922,8 @@ def running_wdd(
     Wheeler, A. P. (2025). Some extensions to the WDD statistic (continuous monitoring)
     [blog post, CRIME De-Coder].
     """
-    alpha = _check_alpha(alpha)
-    phi = _check_positive(dispersion, "dispersion")
+    alpha = check_alpha(alpha)
+    phi = check_positive(dispersion, "dispersion")
     if not isinstance(panel, pd.DataFrame):
         raise DataValidationError("panel must be a pandas DataFrame in the panel contract")
     missing = [c for c in (C.OUTCOME, C.GROUP, C.MONTH, C.COUNT, C.POST) if c not in panel.columns]
@@ -825,7 +1023,7 @@ def running_wdd(
     se_t = np.sqrt(var_t)
     if np.any(se_t == 0):
         raise EstimationError(f"All {outcome!r} counts are zero; the running WDD has no variance.")
-    zc = _z_crit(alpha)
+    zc = z_crit(alpha)
     z = est_t / se_t
     frame = pd.DataFrame(
         {
@@ -842,7 +1040,7 @@ def running_wdd(
             "est_total": est_t,
             "se_total": se_t,
             "z": z,
-            "p_value": [_p_two_sided(float(v)) for v in z],
+            "p_value": [p_two_sided(float(v)) for v in z],
             "ci_low": est_t - zc * se_t,
             "ci_high": est_t + zc * se_t,
             "est_total_per_month": est_t / j,

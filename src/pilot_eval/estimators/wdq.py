@@ -1,4 +1,8 @@
-"""Weighted displacement quotient (Bowers & Johnson 2003) and Guerette's total net effect."""
+"""Weighted displacement quotient (Bowers & Johnson 2003) and Guerette's total net effect.
+
+:func:`wdq` is the panel-first design (``wdq(panel, outcome=...)``); :func:`wdq_counts` is its
+twin on ``(pre, post)`` count pairs, as published.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +12,12 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from ..errors import DataValidationError
 from ..results import Result
-from .rates import _fmt_num, _pair
+from ..wording import format_number
+from ._common import count_pair, group_totals
 
-__all__ = ["WDQResult", "wdq"]
+__all__ = ["WDQResult", "wdq", "wdq_counts"]
 
 
 @dataclass(frozen=True)
@@ -68,22 +74,68 @@ class WDQResult(Result):
             text = f"The weighted displacement quotient is not defined: {self.note}"
             if not math.isnan(self.total_net_effect):
                 text += (
-                    f" The total net effect is {_fmt_num(self.total_net_effect)} crimes "
+                    f" The total net effect is {format_number(self.total_net_effect)} crimes "
                     "(positive = crimes prevented across the treated and buffer areas)."
                 )
             return text
         return (
             f"Weighted displacement quotient {self.wdq:.2f}: {self.interpretation}. "
-            f"Total net effect {_fmt_num(self.total_net_effect)} crimes "
-            f"({_fmt_num(self.treated_effect)} in the treated area, "
-            f"{_fmt_num(self.buffer_effect)} in the buffer; positive = crimes prevented). "
+            f"Total net effect {format_number(self.total_net_effect)} crimes "
+            f"({format_number(self.treated_effect)} in the treated area, "
+            f"{format_number(self.buffer_effect)} in the buffer; positive = crimes prevented). "
             "The WDQ has no standard error; use wdd() for an interval."
             + (f" {self.note}" if self.note else "")
         )
 
 
-def wdq(treated: Sequence[float], buffer: Sequence[float], control: Sequence[float]) -> WDQResult:
+def wdq(panel: pd.DataFrame, *, outcome: str) -> WDQResult:
+    """Weighted displacement quotient and total net effect of a panel's treated and buffer areas.
+
+    The panel-first form of :func:`wdq_counts`: the panel's counts are totalled by group
+    (treated, buffer, comparison) and period (before / from the start) and the twin is called
+    on those totals.
+
+    Parameters
+    ----------
+    panel
+        Long area x month panel in the contract of :mod:`pilot_eval.columns` (``outcome, area,
+        group, month, count, treated, post``), zero-filled, with treated, buffer and
+        comparison areas. Not modified.
+    outcome
+        Which outcome's rows to use.
+
+    Returns
+    -------
+    WDQResult
+        As :func:`wdq_counts` on the treated, buffer and comparison ``(pre, post)`` totals.
+
+    Raises
+    ------
+    DataValidationError
+        When the panel breaks the contract or lacks a treated, buffer or comparison area.
+
+    Notes
+    -----
+    Estimands as :func:`wdq_counts`, on crimes summed over each group's areas and over the
+    months before and from the start. Every measure is a ratio to the comparison totals of the
+    same period, so a pre period longer than the post period cancels out. No sampling theory:
+    no standard error or test.
+    """
+    tot = group_totals(panel, outcome=outcome)
+    if tot.buffer is None:
+        raise DataValidationError(
+            f"The panel has no 'buffer' area for outcome {outcome!r}; the weighted displacement "
+            "quotient measures displacement into a buffer around the treated area."
+        )
+    return wdq_counts(tot.treated, tot.buffer, tot.comparison)
+
+
+def wdq_counts(
+    treated: Sequence[float], buffer: Sequence[float], control: Sequence[float]
+) -> WDQResult:
     """Weighted displacement quotient and total net effect for treated, buffer and control areas.
+
+    The count-level twin of :func:`wdq` (the published examples give counts).
 
     Parameters
     ----------
@@ -114,8 +166,8 @@ def wdq(treated: Sequence[float], buffer: Sequence[float], control: Sequence[flo
     buffer's change relative to the treated area's change, both relative to the control; the
     total net effect is the number of crimes prevented in the treated and buffer areas together
     against a counterfactual in which both change by the control's percentage (the same
-    counterfactual as :func:`~pilot_eval.estimators.wdd.wdd_scaled`, so
-    ``treated_effect == -wdd_scaled(control, treated).est_local``). Assumes the control
+    counterfactual as :func:`~pilot_eval.estimators.wdd.wdd_scaled_counts`, so
+    ``treated_effect == -wdd_scaled_counts(control, treated).est_local``). Assumes the control
     reflects what would have happened without the intervention, and that the buffer is where
     displaced crime would go. There is no sampling theory: no standard error or test.
 
@@ -130,9 +182,9 @@ def wdq(treated: Sequence[float], buffer: Sequence[float], control: Sequence[flo
     diffusion of benefits: a review of situational crime prevention evaluations.
     *Criminology*, 47(4), 1331-1368.
     """
-    rb, ra = _pair(treated, "treated")
-    db, da = _pair(buffer, "buffer")
-    cb, ca = _pair(control, "control")
+    rb, ra = count_pair(treated, "treated")
+    db, da = count_pair(buffer, "buffer")
+    cb, ca = count_pair(control, "control")
     gross = rb - ra
     nan = math.nan
     if cb == 0 or ca == 0:

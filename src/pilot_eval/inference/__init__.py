@@ -9,13 +9,27 @@
   comparison areas' placebo estimates, labelled with their real level.
 - :func:`check_cluster_inference` — refuses cluster-robust / wild-bootstrap inference with
   fewer than 10 treated clusters.
-- :mod:`~pilot_eval.inference.wording` — plain-English numbers that never overstate.
+- :func:`mde_conformal` — the conformal test's minimum detectable effect, by simulation from
+  the pre period; :func:`placebo_can_reject` — whether a placebo ranking can ever reject.
+- the ``describe_*`` / ``format_*`` helpers are re-exported from :mod:`pilot_eval.wording`
+  (plain-English numbers that never overstate) for convenience.
 
 See ``../shared/methods/one-treated-area.md`` for why.
 """
 
 from __future__ import annotations
 
+from ..wording import (
+    describe_interval,
+    describe_rank,
+    describe_ratio,
+    describe_significance,
+    format_level,
+    format_p,
+    format_ratio,
+    headline_sentence,
+    ordinal,
+)
 from .conformal import (
     ConformalArrays,
     ConformalResult,
@@ -50,21 +64,14 @@ from .placebo_time import (
     placebo_in_time_for,
     placebo_time_arrays,
 )
-from .wording import (
-    describe_interval,
-    describe_rank,
-    describe_ratio,
-    describe_significance,
-    format_level,
-    format_p,
-    headline_sentence,
-)
+from .power import MDEConformalResult, mde_conformal, placebo_can_reject
 
 __all__ = [
     "MIN_TREATED_CLUSTERS",
     "ConformalArrays",
     "ConformalResult",
     "IntervalArrays",
+    "MDEConformalResult",
     "PanelArrays",
     "PlaceboArrays",
     "PlaceboInterval",
@@ -85,9 +92,13 @@ __all__ = [
     "fit_poisson_twfe",
     "format_level",
     "format_p",
+    "format_ratio",
     "headline_sentence",
+    "mde_conformal",
+    "ordinal",
     "panel_arrays",
     "placebo_arrays",
+    "placebo_can_reject",
     "placebo_in_space",
     "placebo_in_time",
     "placebo_in_time_for",

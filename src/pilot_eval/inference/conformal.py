@@ -16,12 +16,13 @@ from typing import Literal, NamedTuple, get_args
 import numpy as np
 import pandas as pd
 
-from ..errors import EstimationError
+from .._checks import check_level, check_option, check_positive
+from ..errors import EstimationError, OptionError
 from ..results import Estimate, Result, Role
-from .guards import check_option
+from ..wording import Direction, describe_interval, describe_ratio, describe_significance, format_p
+from ._common import TIE_RTOL
 from .intervals import closest_achievable_level
-from .placebo import _TIE_RTOL, Direction, panel_arrays
-from .wording import describe_interval, describe_ratio, describe_significance, format_p
+from .placebo import panel_arrays
 
 __all__ = [
     "ConformalArrays",
@@ -95,7 +96,7 @@ def fit_poisson_twfe(
     likelihood in its block in closed form, so the iteration increases the likelihood and
     converges to the MLE (the Poisson likelihood is concave in the log parameters). Areas or
     months with no crimes get fitted means of 0. Cross-checked against statsmodels' GLM in
-    ``tests/test_conformal.py``.
+    ``tests/inference/test_conformal.py``.
     """
     y = np.asarray(counts, dtype=float)
     if y.ndim < 2:
@@ -225,7 +226,7 @@ def conformal_arrays(
     shifts = (post_idx[None, :] + np.arange(n_months)[:, None]) % n_months
     s = resid[..., shifts].mean(-1)
     s0 = s[..., 0]
-    tol = (_TIE_RTOL * (1.0 + np.abs(s0)))[..., None]
+    tol = (TIE_RTOL * (1.0 + np.abs(s0)))[..., None]
     p_dec = (s <= s0[..., None] + tol).mean(-1)
     p_inc = (s >= s0[..., None] - tol).mean(-1)
     # Equal-tailed two-sided p-value. (|S| is not used: under a far-off null the residuals of
@@ -485,14 +486,12 @@ def conformal_inference(
     the counterfactual model is consistently estimated). Validity does not rest on the number
     of comparison areas. In a seeded simulation of 17 wards (36 + 12 months), the two-sided
     5 % test rejected a true null about 4 % of the time, and its interval covered the true
-    rate ratio about 95 % of the time (``tests/test_inference_simulation.py``).
+    rate ratio about 95 % of the time (``tests/inference/test_inference_simulation.py``).
     """
     check_option("direction", direction, get_args(Direction))
     check_option("interval", interval, get_args(IntervalKind))
-    if not 0.0 < level < 1.0:
-        raise EstimationError(f"level must be between 0 and 1, got {level}")
-    if not null_irr > 0:
-        raise EstimationError(f"null_irr is a rate ratio and must be positive, got {null_irr}")
+    level = check_level(level)
+    null_irr = check_positive(null_irr, "null_irr")
     pa = panel_arrays(panel, outcome=outcome)
     y = pa.counts
     y2 = _two_rows(y, pa.treated)
@@ -505,11 +504,11 @@ def conformal_inference(
     if grid is None:
         lo, hi = grid_range
         if not 0 < lo < hi or n_grid < 3:
-            raise EstimationError("grid_range must be (low, high) with 0 < low < high, n_grid >= 3")
+            raise OptionError("grid_range must be (low, high) with 0 < low < high, n_grid >= 3")
         grid = np.geomspace(lo, hi, n_grid)
     grid = np.unique(np.asarray(grid, dtype=float))
     if grid.size < 3 or np.any(grid <= 0):
-        raise EstimationError("the grid needs at least 3 positive null values.")
+        raise OptionError("the grid needs at least 3 positive null values.")
 
     n_months = y.shape[1]
     tails = 2 if interval == "two-sided" else 1

@@ -18,11 +18,12 @@ from typing import Literal, NamedTuple, get_args
 import numpy as np
 import pandas as pd
 
+from .._checks import check_level, check_option
 from ..errors import EstimationError
 from ..results import Estimate, Result, Role
-from .guards import check_option
-from .placebo import _assignments, did_log_ratio, panel_arrays
-from .wording import describe_interval, describe_ratio
+from ..wording import describe_interval, describe_ratio
+from ._common import assignments
+from .placebo import did_log_ratio, panel_arrays
 
 __all__ = [
     "IntervalArrays",
@@ -50,10 +51,8 @@ def closest_achievable_level(requested: float, *, n: int, tails: int = 2) -> tup
     17 areas (16 placebos), 95 % requested: ``(15/17 = 0.882, 1)``.
     48 months, one tail of size ``k/48``, 95 % requested: ``(0.958, 2)``.
     """
-    if not 0.0 < requested < 1.0:
-        raise EstimationError(f"level must be between 0 and 1, got {requested}")
-    if tails not in (1, 2):
-        raise EstimationError(f"tails must be 1 or 2, got {tails}")
+    requested = check_level(requested)
+    check_option("tails", tails, (1, 2))
     k_max = (n - 1) // tails
     if k_max < 1:
         raise EstimationError(
@@ -124,7 +123,7 @@ def placebo_interval_arrays(
     lr1, se1 = did_log_ratio(
         pre_tot[..., treated].sum(-1), post_tot[..., treated].sum(-1), cp.sum(-1), cq.sum(-1)
     )
-    assign, enumerated = _assignments(
+    assign, enumerated = assignments(
         n0, n1, max_enumerate=max_enumerate, n_draws=n_draws, rng=np.random.default_rng(seed)
     )
     if n1 == 1 and enumerated:
@@ -379,7 +378,7 @@ def conley_taber_interval(
     interval is too narrow for a small pilot area and too wide for a large one. In the
     17-ward simulation the "88 %" interval missed a true null about 26 % of the time when the
     smallest ward was treated and about 2 % when the largest was (nominal 11.8 %;
-    ``tests/test_inference_simulation.py``). Prefer :func:`size_adjusted_interval`.
+    ``tests/inference/test_inference_simulation.py``). Prefer :func:`size_adjusted_interval`.
     """
     return _interval(
         panel,
@@ -440,7 +439,7 @@ def size_adjusted_interval(
     across areas is captured by the Poisson scale (Ferman & Pinto 2019, Review of Economics
     and Statistics 101(3), correct for heteroskedasticity from varying group sizes in the
     same way). In the 17-ward simulation its non-coverage was 9.5–10 % against the nominal
-    11.8 % whatever the treated ward's size (``tests/test_inference_simulation.py``).
+    11.8 % whatever the treated ward's size (``tests/inference/test_inference_simulation.py``).
     """
     return _interval(
         panel,

@@ -9,8 +9,6 @@ Poisson (or quasi-Poisson) scale so that small and large areas are comparable.
 
 from __future__ import annotations
 
-import itertools
-import math
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple, get_args
 
@@ -19,10 +17,18 @@ import pandas as pd
 from scipy.stats import rankdata
 
 from .. import columns as C
-from ..errors import DataValidationError, EstimationError
+from .._checks import check_option
+from ..errors import DataValidationError, EstimationError, OptionError
 from ..results import Estimate, Result, Role
-from .guards import check_option
-from .wording import Direction, describe_rank, describe_ratio, describe_significance, format_p
+from ..wording import (
+    OTHERS_REFERENCE,
+    Direction,
+    describe_rank,
+    describe_ratio,
+    describe_significance,
+    format_p,
+)
+from ._common import as_extreme, assignments
 
 __all__ = [
     "Direction",
@@ -38,9 +44,6 @@ __all__ = [
 ]
 
 Scale = Literal["poisson", "quasipoisson"]
-
-_TIE_RTOL = 1e-9
-_OTHERS = "the other areas' trend"
 
 
 # --------------------------------------------------------------------------------------------
@@ -140,20 +143,20 @@ def panel_arrays(panel: pd.DataFrame, *, outcome: str | None = None) -> PanelArr
     counts[flat] = values
     post_cell = np.empty(n * t, dtype=bool)
     post_cell[flat] = sub[C.POST].to_numpy(dtype=bool)
-    post_cell = post_cell.reshape(n, t)
-    if np.any(post_cell != post_cell[:1]):
+    post_grid = post_cell.reshape(n, t)
+    if np.any(post_grid != post_grid[:1]):
         raise DataValidationError(
             "the post column differs between areas in the same month; it must mark the months "
             "from the intervention start for every area."
         )
-    post = post_cell[0].copy()
+    post = post_grid[0].copy()
     is_treated = (sub[C.GROUP] == "treated").to_numpy()
     treated_cell = np.empty(n * t, dtype=bool)
     treated_cell[flat] = is_treated
-    treated_cell = treated_cell.reshape(n, t)
-    if np.any(treated_cell != treated_cell[:, :1]):
+    treated_grid = treated_cell.reshape(n, t)
+    if np.any(treated_grid != treated_grid[:, :1]):
         raise DataValidationError("an area's group changes between months; it must be constant.")
-    treated = treated_cell[:, 0].copy()
+    treated = treated_grid[:, 0].copy()
     problems = []
     if not treated.any():
         problems.append("no treated area")
@@ -257,49 +260,6 @@ def pre_period_dispersion(counts: np.ndarray, *, post: np.ndarray) -> np.ndarray
         return np.where(df > 0, chi / np.maximum(df, 1), np.nan)
 
 
-def _assignments(
-    n: int, n1: int, *, max_enumerate: int, n_draws: int, rng: np.random.Generator
-) -> tuple[np.ndarray, bool]:
-    """All ``C(n, n1)`` sets of areas (rows of indices), or ``n_draws`` random sets."""
-    total = math.comb(n, n1)
-    if total <= max_enumerate:
-        if n1 == 1:
-            return np.arange(n)[:, None], True
-        flat = np.fromiter(
-            itertools.chain.from_iterable(itertools.combinations(range(n), n1)),
-            dtype=np.int64,
-            count=total * n1,
-        )
-        return flat.reshape(total, n1), True
-    out = np.empty((n_draws, n1), dtype=np.int64)
-    chunk = max(1, 2_000_000 // n)
-    for start in range(0, n_draws, chunk):
-        b = min(chunk, n_draws - start)
-        if n1 == 1:
-            out[start : start + b, 0] = rng.integers(0, n, size=b)
-        else:
-            keys = rng.random((b, n))
-            out[start : start + b] = np.sort(np.argpartition(keys, n1 - 1, axis=1)[:, :n1], 1)
-    return out, False
-
-
-def _as_extreme(
-    stat: np.ndarray, observed: np.ndarray, direction: Direction
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Which statistics (last axis) are at least as extreme as ``observed``, and how many.
-
-    Returns the mask in ``direction``, its count, and the count by absolute value (for the
-    two-sided p-value). A relative tolerance makes floating-point ties count as extreme.
-    """
-    tol = _TIE_RTOL * (1.0 + np.abs(observed))
-    if direction == "decrease":
-        ext = stat <= (observed + tol)[..., None]
-    else:
-        ext = stat >= (observed - tol)[..., None]
-    n_two = (np.abs(stat) >= (np.abs(observed) - tol)[..., None]).sum(-1)
-    return ext, ext.sum(-1), n_two
-
-
 class PlaceboArrays(NamedTuple):
     """Vectorised placebo-in-space output; leading axes are replications.
 
@@ -370,14 +330,14 @@ def placebo_arrays(
     if not 1 <= n1 < n:
         raise EstimationError(f"need between 1 and {n - 1} treated areas, got {n1}.")
     if max_enumerate < 1 or n_draws < 1:
-        raise EstimationError("max_enumerate and n_draws must be at least 1.")
+        raise OptionError("max_enumerate and n_draws must be at least 1.")
     pre_tot = y[..., ~post].sum(-1)
     post_tot = y[..., post].sum(-1)
     pre_all = pre_tot.sum(-1, keepdims=True)
     post_all = post_tot.sum(-1, keepdims=True)
 
     rng = np.random.default_rng(seed)
-    assign, enumerated = _assignments(n, n1, max_enumerate=max_enumerate, n_draws=n_draws, rng=rng)
+    assign, enumerated = assignments(n, n1, max_enumerate=max_enumerate, n_draws=n_draws, rng=rng)
     if n1 == 1 and enumerated:
         t_pre, t_post = pre_tot, post_tot
     else:
@@ -408,7 +368,7 @@ def placebo_arrays(
     stat = lr / se
     o_stat = o_lr / o_se
 
-    _, n_ext, n_two = _as_extreme(stat, o_stat, direction)
+    _, n_ext, n_two = as_extreme(stat, o_stat, direction)
     k = assign.shape[0]
     if enumerated:
         n_ref, rank = k, n_ext
@@ -538,7 +498,7 @@ class PlaceboResult(Result):
         lines = [
             f"Placebo-in-space test ({self.outcome}; {', '.join(self.treated_areas)} against "
             f"{n_words}): the pilot area had "
-            f"{describe_ratio(self.ratio, reference=_OTHERS)} "
+            f"{describe_ratio(self.ratio, reference=OTHERS_REFERENCE)} "
             f"(rate ratio {self.ratio:.2f}).",
             f"It was {describe_rank(self.rank, self.n_reference, direction=self.direction, unit=unit)}"
             + ("" if self.enumerated else " (sampled assignments)")
@@ -643,7 +603,7 @@ def placebo_in_space(
     of the areas are exchangeable: which area was treated is unrelated to its noise. The
     studentisation removes the main source of non-exchangeability, area size: unstudentised
     ratios of small areas are noisier, so a small treated area would be "extreme" too often.
-    In a seeded simulation of 17 wards (``tests/test_inference_simulation.py``) the test
+    In a seeded simulation of 17 wards (``tests/inference/test_inference_simulation.py``) the test
     rejected a true null at its floor about 1/17 of the time whatever the treated ward's size.
 
     **Computation.** Vectorised totals: each area's statistic needs its own four totals and

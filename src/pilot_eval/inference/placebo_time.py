@@ -11,7 +11,7 @@ at a time shares 11 months with its neighbour), so the fake statistics are stron
 and the real one comes out "most extreme" far more often than ``1/(1 + n_fake)`` when nothing
 happened: in a simulation of 17 wards with 36 pre and 12 post months, placebo-in-time flagged a
 true null 16–17 % of the time at a nominal 7 % (``../shared/methods/one-treated-area.md``;
-``tests/test_placebo_time.py`` reproduces the inflation: 20–23 % one-sided with this
+``tests/inference/test_placebo_time.py`` reproduces the inflation: 20–23 % one-sided with this
 construction, back to nominal with non-overlapping 1-month windows). The rank says how unusual the real change is
 against the area's own history; for a p-value use :func:`placebo_in_space` or
 :func:`conformal_inference`. That is why :class:`PlaceboTimeResult` has no ``to_estimate``.
@@ -27,11 +27,12 @@ import numpy as np
 import pandas as pd
 
 from .. import columns as C
-from ..errors import ConfigError, DataValidationError, EstimationError
+from .._checks import check_option
+from ..errors import DataValidationError, EstimationError, OptionError
 from ..results import Result
-from .guards import check_option
-from .placebo import _OTHERS, Direction, PanelArrays, _as_extreme, did_log_ratio, panel_arrays
-from .wording import describe_rank, describe_ratio, format_p
+from ..wording import OTHERS_REFERENCE, Direction, describe_rank, describe_ratio, format_p
+from ._common import as_extreme
+from .placebo import PanelArrays, did_log_ratio, panel_arrays
 
 __all__ = [
     "PlaceboTimeArrays",
@@ -81,29 +82,29 @@ def _design(post: np.ndarray, *, window: int | None, min_pre: int) -> _Design:
         )
     n_post = t - n_pre
     if isinstance(min_pre, bool) or int(min_pre) != min_pre or min_pre < 1:
-        raise ConfigError(f"min_pre must be a whole number of months, at least 1; got {min_pre!r}")
+        raise OptionError(f"min_pre must be a whole number of months, at least 1; got {min_pre!r}")
     min_pre = int(min_pre)
     if window is None:
         w = min(n_post, n_pre - min_pre)
         if w < 1:
-            raise ConfigError(
+            raise OptionError(
                 f"placebo-in-time needs more than min_pre = {min_pre} months before the start "
                 f"to fit any fake start; the panel has {n_pre}. Lower min_pre or use "
                 "placebo-in-space."
             )
     else:
         if isinstance(window, bool) or int(window) != window or window < 1:
-            raise ConfigError(
+            raise OptionError(
                 f"window must be a whole number of months, at least 1; got {window!r}"
             )
         w = int(window)
         if w > n_post:
-            raise ConfigError(
+            raise OptionError(
                 f"window = {w} months is longer than the {n_post} months from the start; "
                 f"use at most {n_post}."
             )
         if min_pre + w > n_pre:
-            raise ConfigError(
+            raise OptionError(
                 f"no fake start fits: min_pre + window = {min_pre} + {w} months, but only "
                 f"{n_pre} months come before the start. Shorten the window or lower min_pre."
             )
@@ -129,7 +130,7 @@ def _rank_p(
     fake: np.ndarray, real: np.ndarray, direction: Direction
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Rank, one- and two-sided diagnostic p and the ``as_extreme`` mask (real counted)."""
-    ext, n_ext, n_two = _as_extreme(fake, real, direction)
+    ext, n_ext, n_two = as_extreme(fake, real, direction)
     k = fake.shape[-1]
     return 1 + n_ext, (1 + n_ext) / (1 + k), (1 + n_two) / (1 + k), ext
 
@@ -384,7 +385,7 @@ class PlaceboTimeResult(Result):
         if np.isfinite(self.real_ratio) and self.real_ratio > 0:
             head += (
                 f"in its {first} the pilot area had "
-                f"{describe_ratio(self.real_ratio, reference=_OTHERS)} "
+                f"{describe_ratio(self.real_ratio, reference=OTHERS_REFERENCE)} "
                 f"(rate ratio {self.real_ratio:.2f})."
             )
         else:
@@ -486,7 +487,7 @@ def placebo_in_time(
     ``n_fake``; the real start is "the most extreme" much more often than ``1/(1 + n_fake)``
     under no effect. In the setting of ``one-treated-area.md`` (17 wards, 36 + 12 months,
     13 fake starts, nominal 1/14 ≈ 7 %) a true null was flagged 16–17 % of the time;
-    ``tests/test_placebo_time.py`` reproduces the inflation with this construction (20–23 %
+    ``tests/inference/test_placebo_time.py`` reproduces the inflation with this construction (20–23 %
     one-sided, 12–18 % two-sided, over ward sizes and seeds) and shows it vanishes with
     1-month windows, which do not overlap. The real window is also compared with a
     longer history than the fake ones. Read the rank as a picture of how unusual the real
@@ -602,7 +603,7 @@ def placebo_in_time_for(
     check_option("direction", direction, get_args(Direction))
     check_option("returns", returns, get_args(EstimatorReturns))
     if not callable(estimator):
-        raise ConfigError(f"estimator must be a callable (panel -> number), got {estimator!r}")
+        raise OptionError(f"estimator must be a callable (panel -> number), got {estimator!r}")
     pa = _monthly_panel_arrays(panel, outcome=outcome)
     d = _design(pa.post, window=window, min_pre=min_pre)
     w = d.window
