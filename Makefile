@@ -1,6 +1,7 @@
 # pilot-eval: two commands do all set-up on a fresh machine (see README).
 #   make report   build the environment and the demo pilot's report
-#   make test     build the environment and run the whole test suite (pytest + nbval)
+#   make test     build the environment and run the whole test suite (lint, pytest, nbval)
+# `make help` lists every target. Targets documented with `## text` on their line appear there.
 PYTHON_BOOT ?= python3
 VENV        := .venv
 PY          := $(VENV)/bin/python
@@ -13,46 +14,57 @@ export OMP_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 DEMO_STAMP  := data/demo/truth.json
 
-.PHONY: setup report demo-data test lint format golden benchmarks clean
+.DEFAULT_GOAL := help
+.PHONY: help setup report demo-data test lint format golden benchmarks clean
 
-setup: $(STAMP)
+help: ## list the targets
+	@echo "Targets (the README's two commands are make report and make test):"
+	@awk -F':.*## ' '/^[a-zA-Z_-]+:.*## / { printf "  %-11s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 
+setup: $(STAMP) ## create .venv, install the package with its test and dev extras, register the kernel
+
+# The test extra is what `make test` needs (pytest, nbval, ruff, mypy, import-linter, ...);
+# the dev extra adds the pre-commit hooks' tools (pre-commit, nbstripout).
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e '.[test,dev]'
 	$(PY) -m ipykernel install --sys-prefix --name pilot-eval --display-name "Python (pilot-eval)"
 	@touch $(STAMP)
 
-demo-data: $(DEMO_STAMP)
+demo-data: $(DEMO_STAMP) ## generate the SYNTHETIC demo data in data/demo
 
 $(DEMO_STAMP): $(STAMP) src/pilot_eval/demo.py
 	$(BIN)/pilot-eval demo --out data/demo
 
-report: $(DEMO_STAMP)
+report: $(DEMO_STAMP) ## write the demo pilot's report to reports/demo-belvedere/
 	$(BIN)/pilot-eval run pilots/demo-belvedere.yml
 
-lint: $(STAMP)
+# Import contracts and mypy's settings live in pyproject.toml ([tool.importlinter], [tool.mypy]).
+lint: $(STAMP) ## ruff check, ruff format --check, import contracts (lint-imports), mypy
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/lint-imports --no-cache --no-logo
+	$(BIN)/mypy
 
-format: $(STAMP)
+format: $(STAMP) ## reformat and autofix src, tests and benchmarks with ruff
 	$(BIN)/ruff format src tests benchmarks
 	$(BIN)/ruff check --fix src tests benchmarks
 
-# Library tests, then notebooks: the template in lax mode, the golden demo notebook strictly.
-test: $(DEMO_STAMP) lint
-	$(BIN)/pytest
+# Library tests (with coverage, configured in pyproject.toml's [tool.coverage]), then
+# notebooks: the template in lax mode, the golden demo notebook strictly.
+test: $(DEMO_STAMP) lint ## lint, then pytest with coverage, then the notebooks with nbval
+	$(BIN)/pytest --cov=pilot_eval --cov-report=term:skip-covered
 	$(BIN)/pytest --nbval-lax --nbval-current-env -p no:cacheprovider notebooks/evaluate_pilot.ipynb
 	$(BIN)/pytest --nbval --nbval-current-env -p no:cacheprovider \
 		--nbval-sanitize-with tests/golden/sanitize.cfg tests/golden/evaluate_pilot_demo.ipynb
 
 # Re-make the golden notebook after an intended change in the report's output.
-golden: $(DEMO_STAMP)
+golden: $(DEMO_STAMP) ## re-make tests/golden/ after an intended change in the report's output
 	$(PY) tests/golden/make_golden.py
 
-benchmarks: $(DEMO_STAMP)
+benchmarks: $(DEMO_STAMP) ## run benchmarks/bench_*.py (on demand, not in CI)
 	for b in benchmarks/bench_*.py; do $(PY) $$b || exit 1; done
 
-clean:
-	rm -rf reports/*/ data/demo .pytest_cache
+clean: ## remove generated reports, demo data and caches
+	rm -rf reports/*/ data/demo .pytest_cache .coverage

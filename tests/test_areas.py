@@ -13,7 +13,13 @@ import shapely
 from shapely.geometry import box
 
 from pilot_eval import columns as C
-from pilot_eval.areas import BUFFER_CODE, TREATED_CODE, assign_points, build_areas
+from pilot_eval.areas import (
+    BUFFER_CODE,
+    TREATED_CODE,
+    assign_points,
+    build_areas,
+    neighbours_as_buffer,
+)
 from pilot_eval.errors import ConfigError, DataValidationError, GeometryError
 
 E0, N0, SIDE = 548_000.0, 178_000.0, 1000.0
@@ -189,3 +195,52 @@ def test_assign_needs_xy(areas):
         assign_points(pd.DataFrame({"longitude": [0.1]}), areas)
     empty = assign_points(pd.DataFrame({C.X: [], C.Y: []}), areas)
     assert len(empty) == 0 and list(empty.columns) == [C.X, C.Y, C.AREA, C.GROUP]
+
+
+# --- neighbours_as_buffer: area-level counts, where the buffer is whole neighbouring areas ---
+@pytest.fixture
+def strip() -> gpd.GeoDataFrame:
+    """A treated 1 km square, a comparison square 200 m east of it and one 4 km east."""
+    return gpd.GeoDataFrame(
+        {
+            C.AREA: ["T", "NEAR", "FAR"],
+            C.NAME: ["Pilot", "Next door", "Far away"],
+            C.GROUP: ["treated", "comparison", "comparison"],
+        },
+        geometry=[
+            box(E0, N0, E0 + SIDE, N0 + SIDE),
+            box(E0 + 1200, N0, E0 + 2200, N0 + SIDE),
+            box(E0 + 5000, N0, E0 + 6000, N0 + SIDE),
+        ],
+        crs="EPSG:27700",
+    )
+
+
+def test_neighbour_within_distance_becomes_buffer(strip):
+    before = strip.copy()
+    out = neighbours_as_buffer(strip, distance_m=400)
+    assert dict(zip(out[C.AREA], out[C.GROUP], strict=True)) == {
+        "T": "treated",
+        "NEAR": "buffer",  # 200 m away: within 400 m
+        "FAR": "comparison",  # 4 km away: stays a comparison area
+    }
+    assert out.crs == strip.crs and out.geometry.equals(strip.geometry)
+    pd.testing.assert_frame_equal(strip, before)  # a new frame; the input is untouched
+
+
+def test_buffer_distance_is_inclusive_and_zero_keeps_all(strip):
+    assert neighbours_as_buffer(strip, distance_m=200)[C.GROUP].tolist() == [
+        "treated",
+        "buffer",
+        "comparison",
+    ]
+    assert neighbours_as_buffer(strip, distance_m=0)[C.GROUP].tolist() == [
+        "treated",
+        "comparison",
+        "comparison",
+    ]
+
+
+def test_every_comparison_area_within_distance_is_an_error(strip):
+    with pytest.raises(ConfigError, match=r"buffer_m = 5000 m .* lower buffer_m"):
+        neighbours_as_buffer(strip, distance_m=5000)

@@ -1,4 +1,8 @@
-"""environment.yml and pyproject.toml list the same dependencies (pyproject is the source)."""
+"""environment.yml and pyproject.toml list the same dependencies (pyproject is the source).
+
+environment.yml holds the runtime dependencies and every extra (test and dev), as
+`make setup` installs them all.
+"""
 
 from __future__ import annotations
 
@@ -19,9 +23,9 @@ def _split(spec: str) -> tuple[str, str]:
 
 def _pyproject() -> dict[str, str]:
     data = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    specs = list(data["project"]["dependencies"]) + list(
-        data["project"]["optional-dependencies"]["test"]
-    )
+    specs = list(data["project"]["dependencies"])
+    for extra in data["project"]["optional-dependencies"].values():  # test and dev
+        specs += extra
     return dict(_split(s) for s in specs)
 
 

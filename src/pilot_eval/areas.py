@@ -20,7 +20,14 @@ import shapely
 from . import columns as C
 from .errors import ConfigError, DataQualityWarning, DataValidationError, GeometryError
 
-__all__ = ["BUFFER_CODE", "TREATED_CODE", "MIN_KEPT_SHARE", "assign_points", "build_areas"]
+__all__ = [
+    "BUFFER_CODE",
+    "TREATED_CODE",
+    "MIN_KEPT_SHARE",
+    "assign_points",
+    "build_areas",
+    "neighbours_as_buffer",
+]
 
 #: Area code of the displacement buffer ring.
 BUFFER_CODE = "BUFFER"
@@ -223,6 +230,30 @@ def build_areas(
         )
     frame = pd.DataFrame(rows, columns=[C.AREA, C.NAME, C.GROUP, "geometry"])
     return gpd.GeoDataFrame(frame, geometry="geometry", crs=C.METRIC_CRS)
+
+
+def neighbours_as_buffer(areas: gpd.GeoDataFrame, *, distance_m: float) -> gpd.GeoDataFrame:
+    """Mark comparison areas within ``distance_m`` of the treated area(s) as ``buffer``.
+
+    For area-level counts (MPS ward/LSOA tables), where crimes cannot be split at a buffer's
+    edge. Returns a new frame; each buffer area keeps its own code. Distances are in the
+    units of ``areas``' CRS: metres for the areas of :func:`build_areas` (EPSG:27700).
+
+    Raises
+    ------
+    ConfigError
+        If no comparison area is left outside ``distance_m``.
+    """
+    treated = areas.loc[areas[C.GROUP] == "treated"].geometry.union_all()
+    near = (areas[C.GROUP] == "comparison") & (areas.geometry.distance(treated) <= distance_m)
+    out = areas.copy()
+    out.loc[near, C.GROUP] = "buffer"
+    if not (out[C.GROUP] == "comparison").any():
+        raise ConfigError(
+            f"every comparison area lies within buffer_m = {distance_m:g} m of the pilot area, "
+            "so none is left to compare with: lower buffer_m (0 turns the buffer off)"
+        )
+    return out
 
 
 def _locate(x: np.ndarray, y: np.ndarray, polys: np.ndarray) -> np.ndarray:

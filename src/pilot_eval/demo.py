@@ -407,7 +407,7 @@ def _expected_counts(
     lam = means[None, :, :] * (season * trend)[:, None, :]
     post = np.asarray(months >= start)
     affected = np.isin(CRIME_TYPES, AFFECTED_CRIME_TYPES)
-    lam[np.ix_(post, [0], affected)] *= treated_irr
+    lam[np.ix_(post, np.array([0]), affected)] *= treated_irr  # area 0 is the pilot
     return lam
 
 
@@ -446,7 +446,7 @@ def _interventions(
             xy = _sample_in(poly, sites, rng)
         else:  # "lines": runs of lamp columns 35 m apart along three streets
             per = sites // 3
-            runs = []
+            runs: list[np.ndarray] = []
             shapely.prepare(poly)
             while len(runs) < 3:
                 start = _sample_in(poly, 1, rng, centres=hotspot[None, :], sd=350.0)[0]
