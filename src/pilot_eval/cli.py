@@ -27,16 +27,23 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     from .config import load_config
-    from .pipeline import prepare
+    from .pipeline import plan, prepare
 
     cfg = load_config(args.config)
     prepared = prepare(cfg)
     print(prepared.describe())
+    gaps = plan(prepared)
+    for n in gaps:
+        if n.analysis == "*":
+            print(f"Outcome '{n.outcome}' cannot be estimated: {n.reason}.")
+        else:
+            print(f"Not computed for '{n.outcome}': {n.label}, because {n.reason}.")
+    print("OK: the config and its data are ready to run.")
     return 0
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from .report import run_pilot
+    from .report.run import run_pilot
 
     params = {name: _parse_value(value) for name, value in (args.parameter or [])}
     outputs = run_pilot(

@@ -22,18 +22,9 @@ from pydantic import (
     model_validator,
 )
 
+from .columns import ComponentType
 from .errors import ConfigError
 
-ComponentType = Literal[
-    "lighting",
-    "clean_up",
-    "business_training",
-    "awareness",
-    "qr_reporting",
-    "walk_and_talk",
-    "visual_assessment",
-    "other",
-]
 #: Where an outcome's counts come from.
 #: ``police_uk``: street-level points; ``mps_ward`` / ``mps_lsoa``: London Datastore wide
 #: tables by area code; ``mps_vawg``: the MPS VAWG offences table (long, by ward).

@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 
 from pilot_eval import columns as C
-from pilot_eval.narrative import before_after_table, robustness_table
 from pilot_eval.pipeline import evaluate, prepare
+from pilot_eval.report.narrative import before_after_table, robustness_table
 
 VAWG, ASB = "VAWG-related offences", "Anti-social behaviour"
 
@@ -58,7 +58,7 @@ def test_headline_intervals_cover_the_injected_effect(evaluation, demo_pilot):
 
 
 def test_levels_are_real_and_never_overstated(evaluation):
-    n = evaluation.primary.placebo.n_reference
+    n = evaluation.primary["placebo"].n_reference
     by = {(e.outcome, e.method): e for e in evaluation.estimates}
     # A min-max style placebo interval with N areas cannot claim more than 1 - 2/N.
     assert by[(VAWG, "placebo_in_space")].level <= 1 - 2 / n + 1e-12
@@ -99,7 +99,7 @@ def test_results_json_contract(evaluation, tmp_path):
 
 
 def test_mde_is_a_fall_and_plausible(evaluation):
-    mde = evaluation.primary.mde
+    mde = evaluation.primary["mde"]
     assert 0 < mde.irr_fall < 1 and mde.pct_fall > 0
 
 

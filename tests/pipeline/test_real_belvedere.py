@@ -12,7 +12,7 @@ import pytest
 
 from shared_data import need_shared
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "pilots" / "belvedere-ward-vawg.yml"
 
 pytestmark = pytest.mark.shared
@@ -36,7 +36,7 @@ def test_belvedere_against_the_other_16_wards(evaluation):
 
 def test_headline_is_one_treated_area_inference_with_real_levels(evaluation):
     block = evaluation.primary
-    pl = block.placebo
+    pl = block["placebo"]
     # 17 wards, one treated: the ranking's floor is 1/17 and the placebo interval's level 15/17
     assert pl.n_reference == 17 and math.isclose(pl.min_p, 1 / 17)
     by = {e.method: e for e in block.estimates}
@@ -50,6 +50,6 @@ def test_headline_is_one_treated_area_inference_with_real_levels(evaluation):
 
 
 def test_the_illustrative_start_is_said(evaluation):
-    from pilot_eval.narrative import title_block
+    from pilot_eval.report.narrative import title_block
 
     assert "illustrative" in title_block(evaluation).data

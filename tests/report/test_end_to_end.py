@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from pilot_eval.cli import main
-from pilot_eval.report import run_pilot
+from pilot_eval.report.run import run_pilot
 
 
 @pytest.fixture(scope="module")

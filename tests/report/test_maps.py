@@ -8,8 +8,8 @@ import pytest
 from shapely.geometry import box
 
 from pilot_eval.errors import GeometryError
-from pilot_eval.figures import area_map
-from pilot_eval.maps import pilot_map
+from pilot_eval.report.figures import area_map
+from pilot_eval.report.maps import pilot_map
 
 
 @pytest.fixture

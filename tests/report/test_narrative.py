@@ -4,12 +4,13 @@ treated areas, another alpha. Built from simulated panels with a known effect.""
 from __future__ import annotations
 
 import re
-from types import SimpleNamespace
 
+import pandas as pd
 import pytest
 
 from pilot_eval.inference import conformal_inference, placebo_in_space, size_adjusted_interval
-from pilot_eval.narrative import headline, placebo_text
+from pilot_eval.pipeline import OutcomeEvaluation
+from pilot_eval.report.narrative import headline, placebo_text
 from pilot_eval.simulate import simulate_panels
 
 
@@ -18,11 +19,15 @@ def _block(*, n_areas=17, n_treated=1, effect=1.0, direction="decrease", seed=0,
         n_areas=n_areas, n_treated=n_treated, effect=effect, n_reps=1, seed=seed
     ).panel(0)
     outcome = panel["outcome"].iloc[0]
-    return SimpleNamespace(
+    return OutcomeEvaluation(
         outcome=outcome,
-        placebo=placebo_in_space(panel, outcome=outcome, direction=direction),
-        conformal=conformal_inference(panel, outcome=outcome, level=level),
-        size_adjusted=size_adjusted_interval(panel, outcome=outcome, level=level),
+        expected_change=direction,
+        totals=pd.DataFrame(),
+        results={
+            "placebo": placebo_in_space(panel, outcome=outcome, direction=direction),
+            "conformal": conformal_inference(panel, outcome=outcome, level=level),
+            "size_adjusted": size_adjusted_interval(panel, outcome=outcome, level=level),
+        },
     )
 
 
@@ -33,7 +38,7 @@ def _text(md) -> str:
 def test_a_clear_rise_is_called_a_rise_and_not_a_fall():
     """A doubling in one ward: the interval excludes 1 and the text says so."""
     b = _block(effect=2.0, seed=2)
-    assert b.conformal.ci_low > 1  # precondition: this seed's interval excludes no change
+    assert b["conformal"].ci_low > 1  # precondition: this seed's interval excludes no change
     t = _text(headline(b, area_name="Ward X", alpha=0.05))
     assert re.search(r"(% more|times as many)", t.split("(")[0])
     assert "The interval excludes no change" in t

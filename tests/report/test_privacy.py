@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from pilot_eval.privacy import is_suppressed, suppress_small_counts
+from pilot_eval.report.privacy import is_suppressed, suppress_small_counts
 
 
 def test_small_counts_hidden_large_and_zero_shown():

@@ -12,9 +12,9 @@ import nbformat
 import pytest
 
 from pilot_eval.errors import ConfigError, ReportError
-from pilot_eval.report import run_pilot
+from pilot_eval.report.run import run_pilot
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "pilots" / "demo-belvedere.yml"
 
 

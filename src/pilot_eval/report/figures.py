@@ -5,17 +5,20 @@ Charts show aggregated monthly counts only (never incident-level data).
 
 from __future__ import annotations
 
+from typing import Any
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.typing import RcKeyType
 
-from .columns import AREA, COUNT, GROUP, MONTH, OUTCOME
+from ..columns import AREA, COUNT, GROUP, MONTH, OUTCOME
 
 TREATED_COLOUR = "#b2182b"
 COMPARISON_COLOUR = "#2166ac"
 BUFFER_COLOUR = "#b35806"
-PLOT_STYLE = {
+PLOT_STYLE: dict[RcKeyType, Any] = {
     "figure.dpi": 100,
     "font.size": 10,
     "axes.spines.top": False,
@@ -260,9 +263,9 @@ def area_map(
         if sites is not None and len(sites):
             import geopandas as gpd
 
-            from .maps import _check_sites
+            from .maps import check_sites
 
-            _check_sites(sites)
+            check_sites(sites)
 
             located = sites.dropna(subset=["longitude", "latitude"])
             pts = gpd.GeoSeries(

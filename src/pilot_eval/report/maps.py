@@ -14,7 +14,7 @@ import folium
 import geopandas as gpd
 import pandas as pd
 
-from .columns import AREA, GROUP, LONLAT_CRS, NAME
+from ..columns import AREA, GROUP, LONLAT_CRS, NAME
 from .privacy import suppress_small_counts
 
 GROUP_STYLE: Mapping[str, dict[str, object]] = {
@@ -69,7 +69,7 @@ def pilot_map(
     folium.Map
     """
     if areas.crs is None:
-        from .errors import GeometryError
+        from ..errors import GeometryError
 
         raise GeometryError("areas have no CRS: set it (e.g. areas.set_crs('EPSG:27700'))")
     shown = areas.to_crs(LONLAT_CRS)[[AREA, NAME, GROUP, "geometry"]].copy()
@@ -101,7 +101,7 @@ def pilot_map(
         ).add_to(fmap)
 
     if sites is not None and len(sites):
-        _check_sites(sites)
+        check_sites(sites)
         located = sites.dropna(subset=["longitude", "latitude"])
         layer = folium.FeatureGroup(name="Intervention sites")
         for row in located.itertuples(index=False):
@@ -117,7 +117,7 @@ def pilot_map(
         layer.add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
     if title:
-        fmap.get_root().html.add_child(
+        fmap.get_root().html.add_child(  # type: ignore[attr-defined]  # branca Figure.html
             folium.Element(
                 f'<div style="font:14px sans-serif;padding:4px 0">{_escape(title)}</div>'
             )
@@ -125,12 +125,12 @@ def pilot_map(
     return fmap
 
 
-def _check_sites(sites: pd.DataFrame) -> None:
+def check_sites(sites: pd.DataFrame) -> None:
     """Only an intervention log may be drawn as points (never incidents)."""
     from typing import get_args
 
-    from .config import ComponentType
-    from .errors import DataValidationError
+    from ..columns import ComponentType
+    from ..errors import DataValidationError
 
     if "type" not in sites or not sites["type"].isin(get_args(ComponentType)).all():
         raise DataValidationError(

@@ -2,20 +2,21 @@
 
 Every function returns something the notebook can ``display`` (Markdown, HTML or a
 DataFrame) and takes results, never raw incidents. Numbers are worded by
-:mod:`pilot_eval.inference.wording`, which never prints "p = 0", never calls an interval 95 %
+:mod:`pilot_eval.wording`, which never prints "p = 0", never calls an interval 95 %
 when it is not, and never calls a non-significant result "no effect".
 """
 
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 import pandas as pd
 from IPython.display import HTML, Markdown
 
-from . import columns as C
-from .config import PilotConfig
-from .inference.wording import (
+from .. import columns as C
+from ..config import PilotConfig
+from ..wording import (
     describe_interval,
     describe_ratio,
     format_level,
@@ -107,6 +108,77 @@ def components_note(config: PilotConfig) -> Markdown:
     )
 
 
+def other_outcome_section(evaluation, block) -> list:
+    """One secondary outcome: what it could detect, the result, its table and chart.
+
+    An outcome that could not be estimated gets one sentence saying why instead.
+    """
+    from .figures import monthly_chart
+
+    if not block.estimated:
+        return [not_estimated_text(block)]
+    cfg = evaluation.config
+    return [
+        detectable_effect(block, config=cfg),
+        headline(
+            block,
+            area_name=treated_name(evaluation),
+            alpha=cfg.report.alpha,
+            n_treated=evaluation.prepared.n_treated,
+        ),
+        table_html(before_after_table(block, config=cfg)),
+        monthly_chart(
+            evaluation.prepared.panel,
+            outcome=block.outcome,
+            start=cfg.intervention.start,
+            end=cfg.intervention.end,
+            small_count_threshold=cfg.report.small_count_threshold,
+        ),
+    ]
+
+
+def not_estimated_text(block) -> Markdown:
+    """An outcome that could not be estimated at all, and why."""
+    return Markdown(
+        f"### {block.outcome}\n\n{block.outcome} could not be estimated, because {block.reason}."
+    )
+
+
+def not_computed_text(evaluation) -> Markdown:
+    """Every analysis that was not computed, per outcome, with the reason."""
+    rows = [
+        f"- **{n.label}** ({n.outcome}): not computed, because {n.reason}."
+        for n in evaluation.not_computed
+    ]
+    rows += [
+        f"- **{o.outcome}**: could not be estimated, because {o.reason}."
+        for o in evaluation.outcomes
+        if not o.estimated
+    ]
+    if not rows:
+        return Markdown("Every analysis listed below was computed for every outcome.")
+    return Markdown("\n".join(rows))
+
+
+ROLE_LABELS = {"headline": "Headline", "check": "Check", "secondary": "Secondary"}
+
+
+def analyses_table(evaluation) -> pd.DataFrame:
+    """Every analysis the evaluation ran: its role, what it assumes, where it was computed."""
+    rows = []
+    for name, role, label, assumes in evaluation.analyses:
+        computed = [o.outcome for o in evaluation.estimated_outcomes if name in o.results]
+        rows.append(
+            {
+                "Analysis": label,
+                "Role": ROLE_LABELS.get(role, role),
+                "Assumes": assumes,
+                "Computed for": ", ".join(computed) if computed else "not computed",
+            }
+        )
+    return pd.DataFrame(rows, columns=["Analysis", "Role", "Assumes", "Computed for"])
+
+
 def other_outcomes_note(evaluation) -> Markdown:
     if len(evaluation.outcomes) > 1:
         return Markdown("")
@@ -126,7 +198,7 @@ def detectable_effect(outcome_eval, *, config: PilotConfig) -> Markdown:
     The minimum detectable effect is the conformal test's, simulated from the months before
     the start (so it does not depend on the result).
     """
-    mde = outcome_eval.mde
+    mde = outcome_eval["mde"]
     what = _what(mde.direction)
     if not mde.detectable:
         words = (
@@ -152,7 +224,7 @@ def detectable_effect(outcome_eval, *, config: PilotConfig) -> Markdown:
             "(This assumes months vary independently around the trend; if they do not, "
             "the detectable change is larger.) "
         )
-    disp = outcome_eval.dispersion
+    disp = outcome_eval["dispersion"]
     if disp.overdispersed:
         words += (
             f"Monthly counts vary more than pure chance would suggest (dispersion "
@@ -180,7 +252,7 @@ def headline(outcome_eval, *, area_name: str, alpha: float, n_treated: int = 1) 
     stated); whether the interval excludes no change is what the evidence sentence says. The
     placebo ranking follows, one-sided in the direction the pilot aimed for, with its floor.
     """
-    pl, cf = outcome_eval.placebo, outcome_eval.conformal
+    pl, cf = outcome_eval["placebo"], outcome_eval["conformal"]
     noun = _noun(outcome_eval.outcome)
     parts = [
         f"{area_name} had {describe_ratio(cf.irr, noun=noun)} "
@@ -258,7 +330,11 @@ def robustness_table(outcome_eval) -> pd.DataFrame:
         ),
         "wdd_scaled": (
             "Weighted displacement difference (crimes"
-            + (", pilot area and buffer)" if outcome_eval.wdd.has_displacement else ")"),
+            + (
+                ", pilot area and buffer)"
+                if getattr(outcome_eval.get("wdd"), "has_displacement", False)
+                else ")"
+            ),
             "Poisson counts widened for overdispersion; no serial correlation",
         ),
         "log_irr": ("Log rate ratio (Wilson)", "Poisson counts; no serial correlation"),
@@ -301,7 +377,7 @@ def _pct(irr: float) -> str:
     return "about the same" if pct == 0 else f"{pct} % {'fewer' if irr < 1 else 'more'}"
 
 
-def _fmt_end(x: float, rounding: str) -> str:
+def _fmt_end(x: float, rounding: Literal["down", "up"]) -> str:
     """An interval end rounded outwards, as in the headline."""
     if x is None or (isinstance(x, float) and math.isnan(x)) or math.isinf(x):
         return "no limit"
@@ -318,8 +394,8 @@ def _noun(outcome: str) -> str:
 
 def placebo_text(outcome_eval, *, alpha: float, n_treated: int = 1) -> Markdown:
     """How to read the placebo chart, with the ranking's smallest possible p-value."""
-    pl = outcome_eval.placebo
-    sa = outcome_eval.size_adjusted
+    pl = outcome_eval["placebo"]
+    sa = outcome_eval["size_adjusted"]
     n, unit = int(pl.n_reference), _units(n_treated)
     floor = format_p(pl.min_p).removeprefix("p = ")
     if pl.min_p > alpha:
@@ -345,7 +421,12 @@ def displacement_text(outcome_eval, *, alpha: float) -> Markdown:
     """Displacement or diffusion in the buffer, from the WDD (counts, so Poisson-based)."""
     from statistics import NormalDist
 
-    w = outcome_eval.wdd
+    w = outcome_eval.get("wdd")
+    if w is None:
+        return Markdown(
+            "Displacement was not assessed: the weighted displacement difference was not "
+            "computed (see what was not computed, below)."
+        )
     if not getattr(w, "has_displacement", False):
         return Markdown("No displacement buffer was set, so displacement was not assessed.")
     z = NormalDist().inv_cdf(1 - alpha / 2)
@@ -375,7 +456,7 @@ def displacement_text(outcome_eval, *, alpha: float) -> Markdown:
 
 
 def event_study_text(outcome_eval) -> Markdown:
-    es = outcome_eval.event_study
+    es = outcome_eval["event_study"]
     if not math.isfinite(es.pretrend_p):
         return Markdown("There were too few months before the start to check earlier trends.")
     if es.pretrend_p >= 0.1:
@@ -399,7 +480,7 @@ def event_study_text(outcome_eval) -> Markdown:
 
 def placebo_time_text(outcome_eval) -> Markdown:
     """The fake-start-date picture in words: a diagnostic, never a p-value."""
-    pt = outcome_eval.placebo_time
+    pt = outcome_eval.get("placebo_time")
     if pt is None:
         return Markdown(
             "There are too few months before the start (a year is needed before the first fake "
@@ -416,7 +497,7 @@ def placebo_time_text(outcome_eval) -> Markdown:
 
 def cost_text(outcome_eval, *, config: PilotConfig) -> Markdown:
     """Cost per crime prevented, from the config's costs and the headline (conformal) interval."""
-    cost = outcome_eval.cost
+    cost = outcome_eval.get("cost")
     if cost is None:
         return Markdown(
             "**Cost.** No component of the pilot has a recorded cost, so cost per crime "
@@ -438,7 +519,7 @@ def cost_text(outcome_eval, *, config: PilotConfig) -> Markdown:
 
 def selection_table(evaluation, outcome_eval, *, top: int = 5) -> pd.DataFrame:
     """The comparison areas that tracked the pilot area most closely before the start."""
-    sel = outcome_eval.selection
+    sel = outcome_eval.get("selection")
     if sel is None:
         return pd.DataFrame(columns=["Rank", "Area", "Similarity score (lower is closer)"])
     names = evaluation.prepared.areas.set_index(C.AREA)[C.NAME]
@@ -530,7 +611,7 @@ def treated_name(evaluation) -> str:
 
 def placebo_points(outcome_eval) -> pd.DataFrame:
     """One row per placebo assignment: its ratio and whether it is the real pilot area."""
-    st = outcome_eval.placebo.statistics
+    st = outcome_eval["placebo"].statistics
     return pd.DataFrame(
         {
             "area": st["assignment"].astype(str),
@@ -543,7 +624,7 @@ def placebo_points(outcome_eval) -> pd.DataFrame:
 
 def synth_text(outcome_eval) -> Markdown:
     """The synthetic-control check in words (a rank, so no interval is claimed)."""
-    sc = outcome_eval.synth
+    sc = outcome_eval.get("synth")
     if sc is None:
         return Markdown("")
     return Markdown(

@@ -1,6 +1,8 @@
 """Run the evaluation notebook for a pilot and publish ``reports/<slug>/``.
 
-A run executes ``notebooks/evaluate_pilot.ipynb`` with papermill into a staging folder, turns
+A run executes the packaged template ``pilot_eval/report/templates/evaluate_pilot.ipynb``
+(the repository's ``notebooks/evaluate_pilot.ipynb`` is the same file, for JupyterLab) with
+papermill into a staging folder, turns
 it into a self-contained HTML page without code, and only then moves the outputs into place
 (``report.html`` last). A failed run never leaves a ``report.html`` that looks complete: the
 previous outputs are removed and the failed notebook is kept, and the error says where.
@@ -15,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .config import load_config
-from .errors import ReportError
+from ..config import load_config
+from ..errors import ReportError
 
 NOTEBOOK_NAME = "evaluate_pilot.ipynb"
 PUBLISHED = ("report.html", "results.json", NOTEBOOK_NAME)
@@ -33,20 +35,17 @@ class RunOutputs:
     notebook: Path
 
 
-def project_root() -> Path:
-    """The project folder holding ``notebooks/`` (searched from the cwd, then the package)."""
-    for start in (Path.cwd(), Path(__file__).resolve()):
-        for folder in (start, *start.parents):
-            if (folder / "notebooks" / NOTEBOOK_NAME).is_file():
-                return folder
-    raise ReportError(
-        f"cannot find notebooks/{NOTEBOOK_NAME}: run pilot-eval from the project folder, or "
-        "pass --notebook with the notebook's path"
-    )
-
-
 def default_notebook() -> Path:
-    return project_root() / "notebooks" / NOTEBOOK_NAME
+    """The evaluation notebook shipped inside the package (works after ``pip install``)."""
+    from importlib.resources import files
+
+    path = Path(str(files("pilot_eval.report") / "templates" / NOTEBOOK_NAME))
+    if not path.is_file():  # pragma: no cover - a broken installation
+        raise ReportError(
+            f"the packaged template {path} is missing: reinstall pilot-eval, or pass "
+            "--notebook with the notebook's path"
+        )
+    return path
 
 
 def notebook_parameters(notebook: Path) -> dict[str, Any]:
@@ -102,7 +101,7 @@ def run_pilot(
     parameters
         Extra notebook parameters; names the notebook does not declare are rejected.
     notebook
-        The notebook to run (default: ``notebooks/evaluate_pilot.ipynb``).
+        The notebook to run (default: the packaged template, see :func:`default_notebook`).
     kernel_name
         Jupyter kernel to execute with (default: this Python).
 
@@ -152,7 +151,7 @@ def run_pilot(
             parameters=params,
             kernel_name=kernel_name,
             progress_bar=False,
-            cwd=str(nb_path.parent),
+            cwd=str(config_path.parent),
         )
         if not (staging / "results.json").is_file():
             raise ReportError("the notebook ran to the end but wrote no results.json")

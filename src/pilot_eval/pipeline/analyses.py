@@ -1,0 +1,639 @@
+"""The analysis registry: every analysis the evaluation runs, declared in one place.
+
+Each :class:`Analysis` says what it is called, its role in the report, a plain-English
+label, what it assumes, when it cannot run (``requires``) and how to run it (``run``,
+returning a frozen :class:`~pilot_eval.results.Result`). :func:`pilot_eval.pipeline.evaluate`
+loops over the registry in order, so an analysis may read the results of the analyses
+before it (its ``needs``).
+
+Adding an analysis is one estimator module (``estimators/`` or ``inference/``) plus one
+:func:`register` call, here for the built-in ones or in a plugin module of your own (see
+``ARCHITECTURE.md``, "Add an analysis").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+import pandas as pd
+
+from .. import columns as C
+from ..errors import ConfigError
+from ..results import Estimate, Result
+
+if TYPE_CHECKING:
+    from ..config import Outcome, PilotConfig
+    from .prepare import PreparedPilot
+
+__all__ = [
+    "Analysis",
+    "AnalysisInput",
+    "Registry",
+    "Role",
+    "default_registry",
+    "load_plugins",
+    "register",
+]
+
+#: ``headline``: the answer and the inference it rests on; ``check``: does another method,
+#: or another look at the data, agree?; ``secondary``: figures shown with a stated caveat.
+Role = Literal["headline", "check", "secondary"]
+ROLES: tuple[Role, ...] = ("headline", "check", "secondary")
+
+
+@dataclass(frozen=True)
+class AnalysisInput:
+    """What an analysis sees: the prepared pilot, one outcome, options, earlier results.
+
+    Attributes
+    ----------
+    prepared
+        The validated inputs (:class:`~pilot_eval.pipeline.PreparedPilot`).
+    outcome
+        The outcome's config entry (``name``, ``expected_change``, …).
+    alpha, power
+        The report's significance level and the power its detectable effects use.
+    seed
+        Seed for anything sampled (placebo assignments, power simulations).
+    done
+        Results of the analyses that ran before this one for the same outcome, by name.
+    """
+
+    prepared: PreparedPilot
+    outcome: Outcome
+    alpha: float
+    power: float
+    seed: int
+    done: Mapping[str, Result]
+
+    @property
+    def config(self) -> PilotConfig:
+        return self.prepared.config
+
+    @property
+    def panel(self) -> pd.DataFrame:
+        return self.prepared.panel
+
+    @property
+    def name(self) -> str:
+        """The outcome's name (its key in the panel)."""
+        return self.outcome.name
+
+    @property
+    def n_treated(self) -> int:
+        return self.prepared.n_treated
+
+    def totals(self) -> pd.DataFrame:
+        """Crimes by group (rows) before and after the start (columns ``pre``, ``post``)."""
+        return outcome_totals(self.panel, self.name).set_index(C.GROUP)
+
+    def result(self, name: str) -> Any:
+        """An earlier analysis's result (``KeyError`` naming it when it did not run)."""
+        try:
+            return self.done[name]
+        except KeyError:
+            raise KeyError(f"analysis {name!r} has not run before this one") from None
+
+
+def _always(_: AnalysisInput) -> str | None:
+    return None
+
+
+def _no_estimates(_: Any, __: AnalysisInput) -> tuple[Estimate, ...]:
+    return ()
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """One analysis of one outcome, declared.
+
+    Attributes
+    ----------
+    name
+        Short identifier (``results.json``'s ``analyses[].name``); unique in a registry.
+    role
+        ``headline``, ``check`` or ``secondary`` (:data:`Role`).
+    label
+        What it is, in plain English, for the report.
+    assumes
+        What must hold for its numbers to mean what they say, in plain English.
+    run
+        ``run(inputs) -> Result``: a pure function of the inputs.
+    requires
+        ``requires(inputs) -> None`` when it can run here, else the reason it cannot
+        (a sentence a funder can read: "it needs a year of data before the first fake start").
+    needs
+        Names of analyses whose results ``run`` reads (they must come earlier).
+    estimates
+        ``estimates(result, inputs) -> tuple[Estimate, ...]``: its rows in ``results.json``
+        (none by default: not every result is a single estimate with an interval).
+    """
+
+    name: str
+    role: Role
+    label: str
+    assumes: str
+    run: Callable[[AnalysisInput], Result]
+    requires: Callable[[AnalysisInput], str | None] = _always
+    needs: tuple[str, ...] = ()
+    estimates: Callable[[Any, AnalysisInput], tuple[Estimate, ...]] = _no_estimates
+
+    def __post_init__(self) -> None:
+        if self.role not in ROLES:
+            raise ConfigError(
+                f"analysis {self.name!r}: role must be one of {', '.join(ROLES)}, not {self.role!r}"
+            )
+        if not self.name or not self.name.replace("_", "").isalnum():
+            raise ConfigError(
+                f"analysis name {self.name!r}: use letters, digits and underscores only"
+            )
+
+
+@dataclass
+class Registry:
+    """An ordered set of analyses (``evaluate`` runs them in this order)."""
+
+    _items: dict[str, Analysis] = field(default_factory=dict)
+
+    def add(self, analysis: Analysis, *, replace: bool = False) -> Analysis:
+        if analysis.name in self._items and not replace:
+            raise ConfigError(
+                f"an analysis named {analysis.name!r} is already registered: pick another "
+                "name, or pass replace=True to replace it"
+            )
+        missing = [n for n in analysis.needs if n not in self._items]
+        if missing:
+            raise ConfigError(
+                f"analysis {analysis.name!r} needs {', '.join(map(repr, missing))}, which "
+                "must be registered before it"
+            )
+        self._items[analysis.name] = analysis
+        return analysis
+
+    def remove(self, name: str) -> None:
+        dependants = [a.name for a in self._items.values() if name in a.needs]
+        if dependants:
+            raise ConfigError(f"cannot remove {name!r}: {', '.join(dependants)} need(s) it")
+        del self._items[name]
+
+    def __iter__(self) -> Iterator[Analysis]:
+        return iter(tuple(self._items.values()))
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._items
+
+    def __getitem__(self, name: str) -> Analysis:
+        return self._items[name]
+
+    def names(self) -> tuple[str, ...]:
+        return tuple(self._items)
+
+    def copy(self) -> Registry:
+        return Registry(dict(self._items))
+
+
+def outcome_totals(panel: pd.DataFrame, outcome: str) -> pd.DataFrame:
+    """Crimes by group before and after the start: ``group, pre, post`` (report order)."""
+    df = panel[panel[C.OUTCOME] == outcome]
+    t = (
+        df.groupby([C.GROUP, C.POST], observed=True)[C.COUNT]
+        .sum()
+        .unstack(C.POST)
+        .reindex(columns=[False, True], fill_value=0)
+        .rename(columns={False: "pre", True: "post"})
+    )
+    order = [g for g in C.GROUPS if g in t.index]
+    return t.loc[order].reset_index()
+
+
+# -- the built-in analyses --------------------------------------------------------------------
+# Each entry adapts one estimator (estimators/, inference/) to the pipeline: options from the
+# config, eligibility in words, and its results.json rows. Numbers happen in the estimators.
+
+
+def _dispersion(x: AnalysisInput) -> Result:
+    from ..estimators.rates import panel_dispersion_test
+
+    return panel_dispersion_test(x.panel, outcome=x.name, alpha=x.alpha)
+
+
+def _phi(x: AnalysisInput) -> float:
+    return max(1.0, float(x.result("dispersion").dispersion))
+
+
+def _mde(x: AnalysisInput) -> Result:
+    from ..inference import mde_conformal
+
+    # The MDE of the test the headline uses (conformal), by simulation from the pre period;
+    # a Wald formula overstated power about twofold (tests/inference/test_power_conformal.py).
+    return mde_conformal(
+        x.panel,
+        outcome=x.name,
+        alpha=x.alpha,
+        power=x.power,
+        direction=x.outcome.expected_change,
+        two_sided=True,
+        seed=x.seed,
+    )
+
+
+def _conformal(x: AnalysisInput) -> Result:
+    from ..inference import conformal_inference
+
+    return conformal_inference(x.panel, outcome=x.name, level=1.0 - x.alpha)
+
+
+def _placebo(x: AnalysisInput) -> Result:
+    from ..inference import placebo_in_space
+
+    return placebo_in_space(
+        x.panel,
+        outcome=x.name,
+        direction=x.outcome.expected_change,
+        scale="quasipoisson",
+        seed=x.seed,
+    )
+
+
+def _size_adjusted(x: AnalysisInput) -> Result:
+    from ..inference import size_adjusted_interval
+
+    return size_adjusted_interval(x.panel, outcome=x.name, level=1.0 - x.alpha, seed=x.seed)
+
+
+def _placebo_row(interval: Any, x: AnalysisInput) -> tuple[Estimate, ...]:
+    """Placebo-in-space headline row: its ratio, rank p-value and size-adjusted interval.
+
+    Both come from the same reference set (every area given the treatment in turn), so the
+    interval and the p-value agree in what they assume.
+    """
+    placebo = x.result("placebo")
+    return (
+        Estimate(
+            outcome=x.name,
+            method="placebo_in_space",
+            estimate=float(placebo.ratio),
+            ci_low=float(interval.ci_low),
+            ci_high=float(interval.ci_high),
+            p_value=float(placebo.p_two_sided),
+            scale="ratio",
+            level=float(interval.level),
+            role="headline",
+            note=(
+                f"rank {placebo.rank} of {placebo.n_reference} (pilot area counted in its own "
+                f"reference set); smallest possible p {placebo.min_p:.4f}; one-sided p for a "
+                f"fall {placebo.p_one_sided:.4f}; interval: size-adjusted placebo interval, "
+                f"real level {interval.level:.3f}"
+            ),
+        ),
+    )
+
+
+def _conley_taber(x: AnalysisInput) -> Result:
+    from ..inference import conley_taber_interval
+
+    return conley_taber_interval(x.panel, outcome=x.name, level=1.0 - x.alpha, seed=x.seed)
+
+
+def _wdd(x: AnalysisInput) -> Result:
+    from ..estimators import wdd_scaled
+
+    return wdd_scaled(x.panel, outcome=x.name, alpha=x.alpha, dispersion=_phi(x))
+
+
+def _log_irr(x: AnalysisInput) -> Result:
+    from ..estimators import log_irr
+
+    return log_irr(x.panel, outcome=x.name, alpha=x.alpha, dispersion=_phi(x))
+
+
+def _did(x: AnalysisInput) -> Result:
+    from ..estimators.did import poisson_did
+
+    return poisson_did(x.panel, outcome=x.name, family="quasipoisson", alpha=x.alpha)
+
+
+def _event_study(x: AnalysisInput) -> Result:
+    from ..estimators.did import event_study
+
+    return event_study(
+        x.panel, outcome=x.name, family="quasipoisson", alpha=x.alpha, bin_edges="quarter"
+    )
+
+
+def _placebo_time(x: AnalysisInput) -> Result:
+    from ..inference import placebo_in_time
+
+    return placebo_in_time(x.panel, outcome=x.name, direction=x.outcome.expected_change)
+
+
+def _needs_pre_year(x: AnalysisInput) -> str | None:
+    if x.config.windows.pre_months > 13:
+        return None
+    return (
+        f"fake start dates need more than 13 months before the start (a year of history "
+        f"before the first fake start); this evaluation has {x.config.windows.pre_months}"
+    )
+
+
+def _its(x: AnalysisInput) -> Result:
+    from ..estimators.its import interrupted_time_series
+
+    return interrupted_time_series(x.panel, outcome=x.name, alpha=x.alpha)
+
+
+def _its_requires(x: AnalysisInput) -> str | None:
+    w = x.config.windows
+    if w.post_months >= 3 and w.pre_months >= 12:
+        return None
+    return (
+        "an interrupted time series needs at least 12 months before the start and 3 after "
+        f"(this evaluation has {w.pre_months} and {w.post_months})"
+    )
+
+
+def _one_treated(what: str) -> Callable[[AnalysisInput], str | None]:
+    def requires(x: AnalysisInput) -> str | None:
+        if x.n_treated == 1:
+            return None
+        return f"{what} is built for one pilot area; this pilot has {x.n_treated}"
+
+    return requires
+
+
+def _synth(x: AnalysisInput) -> Result:
+    from ..estimators.synth import synthetic_control
+
+    return synthetic_control(x.panel, outcome=x.name, alpha=x.alpha)
+
+
+def _selection(x: AnalysisInput) -> Result:
+    from ..estimators.selection import rank_comparison_areas
+
+    return rank_comparison_areas(x.panel, outcome=x.name, n=10)
+
+
+def _total_cost(x: AnalysisInput) -> float:
+    return float(sum(c.cost or 0.0 for c in x.config.intervention.components))
+
+
+def _cost(x: AnalysisInput) -> Result:
+    from ..estimators import cost_per_crime_prevented
+
+    conformal = x.result("conformal")
+    t_post = float(x.totals().loc["treated", "post"])
+    return cost_per_crime_prevented(
+        crimes_prevented=crimes_prevented(t_post, conformal),
+        total_cost=_total_cost(x),
+        level=conformal.level,
+    )
+
+
+def _cost_requires(x: AnalysisInput) -> str | None:
+    if _total_cost(x) > 0:
+        return None
+    return "no component of the pilot has a recorded cost"
+
+
+def crimes_prevented(treated_post: float, interval: Any) -> tuple[float, float, float]:
+    """Crimes prevented in the pilot area, with the headline interval carried through.
+
+    With ``T`` crimes recorded after the start and a rate ratio ``r`` (recorded / expected),
+    the pilot area would have expected ``T / r``, so ``T / r - T`` crimes were prevented. The
+    ratio's interval maps to the count's (a ratio of 1 means none; an unbounded ratio, none
+    bounded).
+    """
+    import numpy as np
+
+    t = float(treated_post)
+
+    def prevented(r: float) -> float:
+        if not np.isfinite(r):
+            return -t if r > 0 else float("inf")
+        return float("inf") if r <= 0 else t / r - t
+
+    return prevented(interval.irr), prevented(interval.ci_high), prevented(interval.ci_low)
+
+
+def _role_estimates(role: str) -> Callable[[Any, AnalysisInput], tuple[Estimate, ...]]:
+    """Rows for results that have ``to_estimate(outcome=, role=)``."""
+
+    def rows(result: Any, x: AnalysisInput) -> tuple[Estimate, ...]:
+        return (result.to_estimate(outcome=x.name, role=role),)
+
+    return rows
+
+
+def _builtin() -> Registry:
+    r = Registry()
+    r.add(
+        Analysis(
+            name="dispersion",
+            role="check",
+            label="Dispersion test: do monthly counts vary more than chance alone?",
+            assumes="the two-way (area and month) Poisson model describes the mean",
+            run=_dispersion,
+        )
+    )
+    r.add(
+        Analysis(
+            name="mde",
+            role="headline",
+            label="Minimum detectable effect of the headline test",
+            assumes="months before the start are a fair guide to the noise after it",
+            run=_mde,
+        )
+    )
+    r.add(
+        Analysis(
+            name="conformal",
+            role="headline",
+            label="Conformal inference over time (the headline interval)",
+            assumes="the pilot area's deviations from the comparison trend are exchangeable "
+            "over time (valid with one treated area)",
+            run=_conformal,
+            estimates=_role_estimates("headline"),
+        )
+    )
+    r.add(
+        Analysis(
+            name="placebo",
+            role="headline",
+            label="Placebo-in-space ranking: how unusual is the pilot area's change?",
+            assumes="had there been no pilot, the pilot area would be like any other area",
+            run=_placebo,
+        )
+    )
+    r.add(
+        Analysis(
+            name="size_adjusted",
+            role="headline",
+            label="Size-adjusted placebo interval",
+            assumes="the areas' deviations, scaled by their size, are alike; level set by "
+            "the number of areas",
+            run=_size_adjusted,
+            needs=("placebo",),
+            estimates=_placebo_row,
+        )
+    )
+    r.add(
+        Analysis(
+            name="conley_taber",
+            role="check",
+            label="Conley–Taber interval",
+            assumes="areas' noise alike; mis-sized for unusually small or large areas",
+            run=_conley_taber,
+            estimates=_role_estimates("robustness"),
+        )
+    )
+    r.add(
+        Analysis(
+            name="wdd",
+            role="check",
+            label="Weighted displacement difference (crimes, with displacement in the buffer)",
+            assumes="Poisson counts widened for overdispersion; no serial correlation",
+            run=_wdd,
+            needs=("dispersion",),
+            estimates=_role_estimates("robustness"),
+        )
+    )
+    r.add(
+        Analysis(
+            name="log_irr",
+            role="secondary",
+            label="Log rate ratio (Wilson)",
+            assumes="Poisson counts; no serial correlation",
+            run=_log_irr,
+            needs=("dispersion",),
+            estimates=_role_estimates("secondary"),
+        )
+    )
+    r.add(
+        Analysis(
+            name="did",
+            role="secondary",
+            label="Quasi-Poisson difference-in-differences, area and month effects",
+            assumes="assumes no serial correlation",
+            run=_did,
+            estimates=_role_estimates("secondary"),
+        )
+    )
+    r.add(
+        Analysis(
+            name="event_study",
+            role="check",
+            label="Event study: was the pilot area already moving differently before the start?",
+            assumes="quarterly ratios to the comparison trend; no serial correlation",
+            run=_event_study,
+        )
+    )
+    r.add(
+        Analysis(
+            name="placebo_time",
+            role="check",
+            label="Fake start dates (a picture, not a test)",
+            assumes="the pilot area's own history is a fair reference",
+            run=_placebo_time,
+            requires=_needs_pre_year,
+        )
+    )
+    r.add(
+        Analysis(
+            name="its",
+            role="check",
+            label="Interrupted time series, level change",
+            assumes="the pilot area's own trend and seasons continue",
+            run=_its,
+            requires=_its_requires,
+            estimates=_role_estimates("robustness"),
+        )
+    )
+    r.add(
+        Analysis(
+            name="synth",
+            role="check",
+            label="Synthetic control (a rank, not an interval)",
+            assumes="a weighted mix of comparison areas tracks the pilot area before the start",
+            run=_synth,
+            requires=_one_treated("a synthetic control"),
+        )
+    )
+    r.add(
+        Analysis(
+            name="selection",
+            role="check",
+            label="Comparison areas most like the pilot area before the start",
+            assumes="similar level, trend and month-to-month pattern before the start",
+            run=_selection,
+            requires=_one_treated("ranking comparison areas against the pilot area"),
+        )
+    )
+    r.add(
+        Analysis(
+            name="cost",
+            role="secondary",
+            label="Cost per crime prevented",
+            assumes="the recorded costs are the pilot's whole cost; crimes prevented from the "
+            "headline interval",
+            run=_cost,
+            requires=_cost_requires,
+            needs=("conformal",),
+        )
+    )
+    return r
+
+
+_DEFAULT = _builtin()
+
+
+def default_registry() -> Registry:
+    """The registry :func:`~pilot_eval.pipeline.evaluate` uses unless given another."""
+    return _DEFAULT
+
+
+def register(analysis: Analysis, *, replace: bool = False) -> Analysis:
+    """Add an analysis to the default registry (it then runs in every evaluation).
+
+    Plugin modules call this at import; ``pilot-eval run -p plugins my_module`` imports them
+    in the report's kernel before the evaluation.
+    """
+    return _DEFAULT.add(analysis, replace=replace)
+
+
+def load_plugins(modules: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """Import plugin modules, which register their analyses when imported.
+
+    Parameters
+    ----------
+    modules
+        Module names, as a list or one comma-separated string (empty: none).
+
+    Returns
+    -------
+    tuple of str
+        The modules imported.
+
+    Raises
+    ------
+    ConfigError
+        A module cannot be imported (the message names it and what to check).
+    """
+    import importlib
+
+    names = [m.strip() for m in modules.split(",")] if isinstance(modules, str) else list(modules)
+    done: list[str] = []
+    for name in (n for n in names if n):
+        try:
+            importlib.import_module(name)
+        except ImportError as exc:
+            raise ConfigError(
+                f"analysis plugin {name!r} cannot be imported ({exc}): check the module name "
+                "and that it is installed in the report's Python environment"
+            ) from exc
+        done.append(name)
+    return tuple(done)
