@@ -518,7 +518,7 @@ def _builtin() -> Registry:
             name="did",
             role="secondary",
             label="Quasi-Poisson difference-in-differences, area and month effects",
-            assumes="assumes no serial correlation",
+            assumes="no serial correlation",
             run=_did,
             estimates=_role_estimates("secondary"),
         )
