@@ -106,6 +106,13 @@ class Intervention(_Model):
         default="",
         description="Shown in the report beside the dates (e.g. that a date is illustrative)",
     )
+    illustrative: bool = Field(
+        default=False,
+        description=(
+            "True when the dates are not the pilot's real dates (e.g. a what-if start): the "
+            "report then says so in its title, its summary and beside every result"
+        ),
+    )
     components: tuple[Component, ...] = ()
 
     _months = field_validator("start", "end", mode="before")(
@@ -160,7 +167,7 @@ class Outcome(_Model):
 class ReportOptions(_Model):
     title: str = Field(min_length=1)
     small_count_threshold: int = Field(
-        default=5,
+        default=10,
         ge=3,
         description="Counts below this are shown as '<N' in published tables",
     )

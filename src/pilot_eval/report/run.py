@@ -77,6 +77,21 @@ def export_html(executed: Path, target: Path, *, title: str) -> Path:
     return target
 
 
+def scrub_notebook(path: Path) -> None:
+    """Drop run-specific metadata (times, absolute paths) from an executed notebook.
+
+    The same config on the same data then gives the same notebook, byte for byte.
+    """
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    nb.metadata.pop("papermill", None)
+    for cell in nb.cells:
+        cell.metadata.pop("papermill", None)
+        cell.metadata.pop("execution", None)
+    nbformat.write(nb, path)
+
+
 def _remove_published(folder: Path) -> None:
     for name in PUBLISHED:
         (folder / name).unlink(missing_ok=True)
@@ -142,7 +157,9 @@ def run_pilot(
     out = Path(output_root).resolve() / cfg.slug
     staging = out.parent / f".{cfg.slug}.staging-{uuid.uuid4().hex[:8]}"
     staging.mkdir(parents=True)
-    params.update(config_path=str(config_path), output_dir=str(staging))
+    # The kernel runs in the staging folder with paths relative to it, so the published
+    # notebook holds no absolute path of this machine.
+    params.update(config_path=os.path.relpath(config_path, staging), output_dir=".")
     executed = staging / NOTEBOOK_NAME
     try:
         papermill.execute_notebook(
@@ -151,11 +168,14 @@ def run_pilot(
             parameters=params,
             kernel_name=kernel_name,
             progress_bar=False,
-            cwd=str(config_path.parent),
+            cwd=str(staging),
         )
         if not (staging / "results.json").is_file():
             raise ReportError("the notebook ran to the end but wrote no results.json")
-        export_html(executed, staging / "report.html", title=cfg.report.title)
+        scrub_notebook(executed)
+        if not (staging / "report.html").is_file():
+            # A notebook that does not render the page itself: export its outputs.
+            export_html(executed, staging / "report.html", title=cfg.report.title)
         out.mkdir(parents=True, exist_ok=True)
         _remove_published(out)
         (out / FAILED_NOTEBOOK).unlink(missing_ok=True)
