@@ -10,6 +10,7 @@ over a grid of ``θ0`` gives a confidence set for the incidence-rate ratio.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple, get_args
 
@@ -35,6 +36,10 @@ __all__ = [
 
 IntervalKind = Literal["two-sided", "one-sided"]
 _GRID_LIMITS = (0.01, 100.0)
+#: Relative precision to which the confidence set's ends are located between grid values.
+END_RTOL = 1e-10
+_PROBES = 15  # null values tried inside a bracket per round (the bracket shrinks 16-fold)
+_MAX_ROUNDS = 40
 
 
 class PoissonTwfeFit(NamedTuple):
@@ -243,6 +248,60 @@ def conformal_arrays(
     )
 
 
+def _refine_ends(
+    inner: np.ndarray,
+    outer: np.ndarray,
+    *,
+    evaluate: Callable[[np.ndarray], ConformalArrays],
+    accepted: Callable[[np.ndarray, np.ndarray], np.ndarray],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Locate the ends of a confidence set between an accepted and a rejected null value.
+
+    ``inner[e]`` is accepted and ``outer[e]`` rejected, for each end ``e``; all ends are
+    searched together (vectorised). Each round tries ``_PROBES`` null values evenly spaced
+    on the log scale from inner to outer and keeps the bracket around the *first* rejected
+    one, so the new inner value and every value tried inside it were accepted. It stops
+    when ``|log(outer / inner)| <= END_RTOL``.
+
+    Returns
+    -------
+    ends, points, values
+        The final inner (accepted) values — the reported ends — then the final inner and
+        outer values with their ``(statistic, p_decrease, p_increase, p_two_sided)`` rows
+        (as they were computed in the search), to be shown in the grid.
+    """
+    a, r = np.log(inner), np.log(outer)
+    n_ends = a.size
+    a_vals = np.full((4, n_ends), np.nan)
+    r_vals = np.full((4, n_ends), np.nan)
+    frac = np.arange(1, _PROBES + 1) / (_PROBES + 1)
+    for _ in range(_MAX_ROUNDS):
+        if np.all(np.abs(r - a) <= END_RTOL):
+            break
+        probes = a[:, None] + (r - a)[:, None] * frac[None, :]  # (ends, probes)
+        over = evaluate(np.exp(probes))
+        ok = accepted(over.p_decrease, over.p_increase)
+        vals = np.stack([over.statistic, over.p_decrease, over.p_increase, over.p_two_sided])
+        for e in range(n_ends):
+            if np.abs(r[e] - a[e]) <= END_RTOL:
+                continue
+            rejected = np.flatnonzero(~ok[e])
+            j = int(rejected[0]) if rejected.size else _PROBES
+            if j > 0:
+                a[e] = probes[e, j - 1]
+                a_vals[:, e] = vals[:, e, j - 1]
+            if j < _PROBES:
+                r[e] = probes[e, j]
+                r_vals[:, e] = vals[:, e, j]
+    # a value never moved is the grid's own (its row is already in the grid)
+    keep_a = ~np.isnan(a_vals[0])
+    keep_r = ~np.isnan(r_vals[0])
+    ends = np.where(keep_a, np.exp(a), inner)
+    points = np.concatenate([ends[keep_a], np.exp(r)[keep_r]])
+    values = np.concatenate([a_vals[:, keep_a], r_vals[:, keep_r]], axis=1)
+    return ends, points, values
+
+
 @dataclass(frozen=True)
 class ConformalResult(Result):
     """Conformal inference over time for the treated area's rate ratio.
@@ -269,7 +328,10 @@ class ConformalResult(Result):
         Point estimate: the Poisson two-way fixed-effects DiD rate ratio (the null value at
         which the treated area's post residuals sum to zero).
     ci_low, ci_high
-        Hull of the confidence set (rate ratios); ``0`` / ``inf`` on an unbounded side.
+        Hull of the confidence set (rate ratios); ``0`` / ``inf`` on an unbounded side. Each
+        finite end is an accepted null value located to ``END_RTOL`` (1e-10, relative) of the
+        boundary of the accepted set, so (for a contiguous set) the interval excludes
+        ``null_irr`` exactly when the reported p-value rejects it at ``1 - level``.
     level
         The set's real level, ``1 - 2k/T`` two-sided or ``1 - k/T`` one-sided, for the ``k``
         chosen (0.958 for ``T = 48`` and 95 % requested, two-sided).
@@ -283,7 +345,8 @@ class ConformalResult(Result):
         Whether the accepted grid points form one run (the set is an interval).
     grid
         One row per null value: ``null_irr, statistic, p_decrease, p_increase, p_two_sided,
-        in_set``.
+        in_set``; the grid always holds 1 and ``null_irr`` (whose row is the reported test),
+        and the last accepted and first rejected values found at each refined end.
     residuals
         One row per month at ``null_irr``: ``month, post, observed, expected, residual``.
     """
@@ -430,6 +493,7 @@ def conformal_inference(
         fall, a lower bound for a rise).
     grid
         Null values to invert over; default ``n_grid`` log-spaced values on ``grid_range``.
+        1 (no change) and ``null_irr`` are always added.
     grid_range, n_grid
         The default grid (0.3 to 3, 401 points: steps of about 0.6 %).
     extend_grid
@@ -476,10 +540,26 @@ def conformal_inference(
     k/T}`` one-sided with real level ``1 - k/T``, or ``{θ0 : both one-sided p > k/T}``
     two-sided with real level ``1 - 2k/T``; ``k`` is chosen so that the real level is the
     achievable level closest to ``level`` (:func:`closest_achievable_level`; for ``T = 48``
-    and 95 %: ``k = 1``, level 0.958). It is found on the grid; when it reaches an edge of the
-    default grid, the grid is extended (down to 0.01 and up to 100) before the set is declared
-    unbounded. Its hull is reported with whether it is bounded and contiguous. The point
-    estimate is the Poisson two-way fixed-effects DiD estimate.
+    and 95 %: ``k = 1``, level 0.958). Equivalently a null is rejected iff its p-value (the
+    two-sided one, or the one-sided one for a one-sided set) is at most ``1 - real level``;
+    the reported p-value at ``null_irr`` and the set use this one rule.
+
+    **Finding the ends.** The set is first found on the grid, which always holds 1 and
+    ``null_irr`` exactly (the row at ``null_irr`` is the reported test itself), vectorised over
+    the grid; when it reaches an edge of the default grid, the grid is extended (down to 0.01
+    and up to 100) before the set is declared unbounded. Each bounded, informative end is then
+    located exactly between the last accepted and the first rejected grid value: ``p(θ0)`` is
+    a step function, so its boundary is searched for on the log scale by repeated 16-section
+    (both ends at once, 15 null values per round; each round keeps the bracket around the
+    first rejected value counted from the inside) until the bracket is narrower than
+    ``END_RTOL = 1e-10`` relative — about 7 rounds from the default grid. The reported end is
+    the bracket's accepted side, so every null value the test has tried inside the interval
+    is accepted and the interval is the closure of the accepted set to that precision. Hence,
+    for a contiguous set (which the monotone one-sided p-values give), the interval excludes
+    ``null_irr`` (1 by default) if and only if the reported p-value is at most
+    ``1 - level``. The hull is reported with whether it is bounded and contiguous
+    (contiguity is judged on the grid). The point estimate is the Poisson two-way
+    fixed-effects DiD estimate.
 
     **Assumptions.** Under the null the residual series is stationary and weakly dependent
     (approximate exchangeability over time; CWZ Theorems 1–2 give approximate validity when
@@ -506,9 +586,11 @@ def conformal_inference(
         if not 0 < lo < hi or n_grid < 3:
             raise OptionError("grid_range must be (low, high) with 0 < low < high, n_grid >= 3")
         grid = np.geomspace(lo, hi, n_grid)
-    grid = np.unique(np.asarray(grid, dtype=float))
-    if grid.size < 3 or np.any(grid <= 0):
+    grid = np.asarray(grid, dtype=float)
+    if np.unique(grid).size < 3 or np.any(grid <= 0):
         raise OptionError("the grid needs at least 3 positive null values.")
+    # No change (1) and the tested null are always grid values, tested exactly.
+    grid = np.unique(np.concatenate([grid, [1.0, null_irr]]))
 
     n_months = y.shape[1]
     tails = 2 if interval == "two-sided" else 1
@@ -518,15 +600,35 @@ def conformal_inference(
     cells[0, pa.post] = True
     est = fit_poisson_twfe(y2, cells=cells)
 
-    def accepted(over: ConformalArrays) -> np.ndarray:
-        if interval == "two-sided":
-            p_grid = np.minimum(over.p_decrease, over.p_increase)
-        else:
-            p_grid = over.p_decrease if direction == "decrease" else over.p_increase
-        return p_grid > (k + 0.5) / n_months
+    def evaluate(nulls: np.ndarray) -> ConformalArrays:
+        return conformal_arrays(y, treated=pa.treated, post=pa.post, null_irr=nulls)
 
-    over = conformal_arrays(y, treated=pa.treated, post=pa.post, null_irr=grid)
-    accept = accepted(over)
+    def accepted(p_dec: np.ndarray, p_inc: np.ndarray) -> np.ndarray:
+        # The one rule for the set and for the p-value at the null: accept iff the p-value
+        # matching the interval is above k/T (p-values are multiples of 1/T, the half is slack
+        # for rounding), i.e. reject iff p <= 1 - real_level.
+        if interval == "two-sided":
+            p_grid = np.minimum(p_dec, p_inc)
+        else:
+            p_grid = p_dec if direction == "decrease" else p_inc
+        return np.asarray(p_grid > (k + 0.5) / n_months)
+
+    def on_grid(nulls: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(statistic, p_decrease, p_increase, p_two_sided) rows over ``nulls``, and accept.
+
+        The row at ``null_irr`` is the reported test itself (``at_null``), so that the set and
+        the p-value at the null agree by construction.
+        """
+        over = evaluate(nulls)
+        vals = np.vstack([over.statistic, over.p_decrease, over.p_increase, over.p_two_sided])
+        at = np.flatnonzero(nulls == null_irr)
+        vals[:, at] = np.array(
+            [at_null.statistic, at_null.p_decrease, at_null.p_increase, at_null.p_two_sided],
+            dtype=float,
+        )[:, None]
+        return vals, accepted(vals[1], vals[2])
+
+    vals, accept = on_grid(grid)
     if extend_grid and (accept[0] or accept[-1]):
         step = float(np.median(np.diff(np.log(grid))))
         parts = [grid]
@@ -538,8 +640,7 @@ def conformal_inference(
             parts.append(grid[-1] * np.exp(step * np.arange(1, n_hi + 1)))
         if len(parts) > 1:
             grid = np.concatenate(parts)
-            over = conformal_arrays(y, treated=pa.treated, post=pa.post, null_irr=grid)
-            accept = accepted(over)
+            vals, accept = on_grid(grid)
     idx = np.flatnonzero(accept)
     if idx.size == 0:
         ci_low = ci_high = float("nan")
@@ -549,23 +650,47 @@ def conformal_inference(
         contiguous = bool(idx.size == hi_i - lo_i + 1)
         low_open = lo_i == 0
         high_open = hi_i == grid.size - 1
-        ci_low = 0.0 if low_open else float(grid[lo_i])
-        ci_high = float("inf") if high_open else float(grid[hi_i])
+        ci_low, ci_high = 0.0, float("inf")
+        # Refine the informative, bounded ends between the last accepted and the first
+        # rejected grid value (inner, outer).
+        inner: list[float] = []
+        outer: list[float] = []
+        sides: list[str] = []
+        want_low = not low_open and not (interval == "one-sided" and direction == "decrease")
+        want_high = not high_open and not (interval == "one-sided" and direction == "increase")
+        if want_low:
+            inner.append(float(grid[lo_i]))
+            outer.append(float(grid[lo_i - 1]))
+            sides.append("low")
+        if want_high:
+            inner.append(float(grid[hi_i]))
+            outer.append(float(grid[hi_i + 1]))
+            sides.append("high")
+        if sides:
+            ends, extra, extra_vals = _refine_ends(
+                np.array(inner), np.array(outer), evaluate=evaluate, accepted=accepted
+            )
+            for side, end in zip(sides, ends, strict=True):
+                if side == "low":
+                    ci_low = float(end)
+                else:
+                    ci_high = float(end)
+            order = np.argsort(np.concatenate([grid, extra]), kind="stable")
+            grid = np.concatenate([grid, extra])[order]
+            vals = np.concatenate([vals, extra_vals], axis=1)[:, order]
+            accept = accepted(vals[1], vals[2])
         if interval == "one-sided":
-            if direction == "decrease":
-                ci_low, bounded = 0.0, not high_open
-            else:
-                ci_high, bounded = float("inf"), not low_open
+            bounded = not high_open if direction == "decrease" else not low_open
         else:
             bounded = not (low_open or high_open)
     p_one = at_null.p_decrease if direction == "decrease" else at_null.p_increase
     grid_frame = pd.DataFrame(
         {
             "null_irr": grid,
-            "statistic": over.statistic,
-            "p_decrease": over.p_decrease,
-            "p_increase": over.p_increase,
-            "p_two_sided": over.p_two_sided,
+            "statistic": vals[0],
+            "p_decrease": vals[1],
+            "p_increase": vals[2],
+            "p_two_sided": vals[3],
             "in_set": accept,
         }
     )
