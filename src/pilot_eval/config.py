@@ -6,6 +6,7 @@ Errors name the file, the field and what to do.
 
 from __future__ import annotations
 
+import difflib
 import re
 from datetime import date
 from pathlib import Path
@@ -29,6 +30,11 @@ from .errors import ConfigError
 #: ``police_uk``: street-level points; ``mps_ward`` / ``mps_lsoa``: London Datastore wide
 #: tables by area code; ``mps_vawg``: the MPS VAWG offences table (long, by ward).
 SourceKind = Literal["police_uk", "mps_ward", "mps_lsoa", "mps_vawg"]
+
+#: Largest count (items, lights, venues...) accepted anywhere: beyond it is a typo or units.
+MAX_COUNT = 10**9
+#: Largest cost in pounds accepted for one component or log row.
+MAX_COST = 1e9
 
 _MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -93,8 +99,10 @@ class Component(_Model):
     date: Month
     description: str = ""
     locations: Path | None = None
-    count: int | None = Field(default=None, ge=0)
-    cost: float | None = Field(default=None, ge=0, description="Cost in pounds")
+    count: int | None = Field(default=None, ge=0, le=MAX_COUNT)
+    cost: float | None = Field(
+        default=None, ge=0, le=MAX_COST, allow_inf_nan=False, description="Cost in pounds"
+    )
 
     _month = field_validator("date", mode="before")(lambda v: _to_month(v))
 
@@ -175,8 +183,8 @@ class ReportOptions(_Model):
         default="feel safe walking alone in the area after dark",
         description="What the survey's yes/agree answer means, for sentences in the report",
     )
-    alpha: float = Field(default=0.05, gt=0, lt=0.5)
-    power: float = Field(default=0.8, gt=0.5, lt=1)
+    alpha: float = Field(default=0.05, gt=0, lt=0.5, allow_inf_nan=False)
+    power: float = Field(default=0.8, gt=0.5, lt=1, allow_inf_nan=False)
 
 
 class PilotConfig(_Model):
@@ -187,7 +195,7 @@ class PilotConfig(_Model):
     synthetic: bool = False
     data: DataSources
     treated: TreatedArea
-    buffer_m: float = Field(default=400.0, ge=0, le=5000)
+    buffer_m: float = Field(default=400.0, ge=0, le=5000, allow_inf_nan=False)
     comparison: Literal["auto"] | tuple[str, ...] = "auto"
     intervention: Intervention
     windows: Windows
@@ -245,17 +253,90 @@ class PilotConfig(_Model):
         return self.outcomes[0]
 
 
+def _fields_at(loc: tuple) -> list[str]:
+    """The field names allowed where ``loc`` points (for did-you-mean on unknown fields)."""
+    model: type[BaseModel] | None = PilotConfig
+    for part in loc[:-1]:
+        if model is None:
+            return []
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(str(part))
+        if field is None:
+            return []
+        model = None
+        for arg in _model_args(field.annotation):
+            model = arg
+            break
+    return list(model.model_fields) if model is not None else []
+
+
+def _model_args(annotation: object) -> list[type[BaseModel]]:
+    """The pydantic models inside an annotation (``Component`` in ``tuple[Component, ...]``)."""
+    from typing import get_args
+
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    found: list[type[BaseModel]] = []
+    for arg in get_args(annotation):
+        found.extend(_model_args(arg))
+    return found
+
+
+def _problem(e) -> str:
+    """One validation problem as ``field: what is wrong and what to do``."""
+    loc = ".".join(str(p) for p in e["loc"]) or "(top level)"
+    msg = e["msg"].removeprefix("Value error, ")
+    if e["type"] == "extra_forbidden":
+        close = difflib.get_close_matches(str(e["loc"][-1]), _fields_at(tuple(e["loc"])), n=1)
+        msg = "unknown field: remove it or check its spelling" + (
+            f" (did you mean '{close[0]}'?)" if close else ""
+        )
+    elif e["type"] == "missing":
+        msg = "required field is missing: add it"
+    elif e["type"] == "finite_number":
+        msg = "must be a finite number (not inf or nan)"
+    return f"{loc}: {msg}"
+
+
 def _format_errors(path: Path, err: ValidationError) -> str:
-    lines = [f"{path}: the pilot config is not valid ({err.error_count()} problem(s)):"]
-    for e in err.errors():
-        loc = ".".join(str(p) for p in e["loc"]) or "(top level)"
-        msg = e["msg"].removeprefix("Value error, ")
-        if e["type"] == "extra_forbidden":
-            msg = "unknown field: remove it or check its spelling"
-        elif e["type"] == "missing":
-            msg = "required field is missing: add it"
-        lines.append(f"  - {loc}: {msg}")
+    """The first line names the file and the first field; further problems follow, one a line."""
+    problems = [_problem(e) for e in err.errors()]
+    first = f"{path}: {problems[0]}"
+    if len(problems) == 1:
+        return first
+    lines = [f"{first} ({len(problems)} problem(s) in the pilot config, all listed here):"]
+    lines.extend(f"  - {p}" for p in problems)
     return "\n".join(lines)
+
+
+def _read_yaml(path: Path) -> object:
+    """The YAML document of ``path``; encoding and syntax problems name the line and the fix."""
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"{path}, line {line}: the config is not UTF-8 text (byte 0x{data[exc.start]:02x} "
+            "cannot be read; the file was probably saved as Latin-1/Windows-1252). Save it "
+            "as UTF-8 (in your editor: Save with encoding > UTF-8) and try again."
+        ) from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f", line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        what = (
+            " ".join(
+                str(x) for x in (getattr(exc, "context", None), getattr(exc, "problem", None)) if x
+            )
+            or str(exc).splitlines()[0]
+        )
+        raise ConfigError(
+            f"{path}{where}: not valid YAML ({what}). Check the indentation and quoting there "
+            "(text holding ':' or '#' needs quotes)."
+        ) from None
 
 
 _PATH_KEYS = {
@@ -290,11 +371,16 @@ def load_config(path: str | Path) -> PilotConfig:
     if not path.is_file():
         raise ConfigError(f"{path}: no such config file. Check the path (pilots live in pilots/).")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+        raw = _read_yaml(path)
+    except OSError as exc:
+        raise ConfigError(
+            f"{path}: the config cannot be read ({exc.strerror}). Check its permissions."
+        ) from None
     if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: expected a mapping of fields at the top level")
+        raise ConfigError(
+            f"{path}, line 1: expected a mapping of fields at the top level (name: ..., "
+            "slug: ..., data: ...); copy pilots/demo-belvedere.yml to start from."
+        )
     base = path.resolve().parent
     for section, key in _PATH_KEYS:
         sec = raw.get(section)

@@ -157,3 +157,37 @@ def test_missing_and_empty_files(tmp_path):
     empty.write_text("")
     with pytest.raises(DataValidationError, match="empty.csv.*empty"):
         read_interventions(empty)
+
+
+# -- edges (issue 12): numbers range-checked at the boundary, encodings named ------------------
+@pytest.mark.parametrize(
+    ("column", "value", "said"),
+    [
+        ("count", "100000000000000000000", "more than 1,000,000,000"),
+        ("cost", "1e300", "more than 1,000,000,000"),
+        ("cost", "inf", "is not a number"),
+        ("cost", "-5", "negative"),
+    ],
+)
+def test_huge_or_infinite_numbers_named_by_line_and_column(tmp_path, column, value, said):
+    p = tmp_path / "log.csv"
+    row = {"count": "1", "cost": "10", column: value}
+    p.write_text(
+        "date,type,description,longitude,latitude,count,cost\n"
+        f"2024-04-01,lighting,x,0.1,51.5,{row['count']},{row['cost']}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(DataValidationError) as ei:
+        read_interventions(p)
+    msg = str(ei.value)
+    assert str(p) in msg and f"line 2, column '{column}'" in msg and said in msg
+
+
+def test_latin1_log_named_with_its_line(tmp_path):
+    p = tmp_path / "log.csv"
+    p.write_bytes(
+        b"date,type,description,longitude,latitude,count,cost\n"
+        b"2024-04-01,lighting,caf\xe9 lights,0.1,51.5,1,10\n"
+    )
+    with pytest.raises(DataValidationError, match=r"line 2: the intervention log is not UTF-8"):
+        read_interventions(p)

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from pilot_eval import columns as C
-from pilot_eval.errors import DataValidationError
+from pilot_eval.errors import DataQualityWarning, DataValidationError
 from pilot_eval.io import policeuk
 from pilot_eval.io.policeuk import project_points, read_police_uk
 
@@ -591,3 +591,74 @@ def test_project_points_on_read_incidents(tree: Path):
     assert out["x"].isna().sum() == out["longitude"].isna().sum() == 6
     with pytest.raises(DataValidationError, match="longitude"):
         project_points(pd.DataFrame({"lat": [1.0]}))
+
+
+# -- edges (issue 12): header-only files, re-cased crime types, content-keyed cache ------------
+
+
+def test_header_only_file_is_refused_like_a_missing_month(tree: Path):
+    p = tree / _member("2024-02", "kent")
+    p.write_text(_csv_text([]))
+    with pytest.raises(DataValidationError) as ei:
+        read_police_uk(tree)
+    msg = str(ei.value)
+    assert str(p) in msg and "header but no rows" in msg and "download it again" in msg
+
+
+def test_crime_types_matched_ignoring_case_and_spaces_with_a_note(tree: Path):
+    p = tree / _member("2024-01", "kent")
+    rows = _month_rows("2024-01", "kent")
+    rows.append(_row("2024-01", "kent", 9, crime_type="public  order"))
+    rows.append(_row("2024-01", "kent", 10, crime_type=" PUBLIC ORDER"))
+    p.write_text(_csv_text(rows))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        df = read_police_uk(tree, crime_types=["Public order"])
+    notes = [str(w.message) for w in caught if issubclass(w.category, DataQualityWarning)]
+    assert len(notes) == 1 and notes[0].startswith("2 police.uk row(s)"), notes
+    assert "ignoring case and spaces" in notes[0]
+    assert (df["crime_type"] == "Public order").sum() == 6 + 2
+
+
+def test_types_that_are_no_police_uk_type_are_not_rewritten(tree: Path):
+    p = tree / _member("2024-01", "kent")
+    p.write_text(
+        _csv_text(
+            [
+                *_month_rows("2024-01", "kent"),
+                _row("2024-01", "kent", 9, crime_type="Public disorder"),
+            ]
+        )
+    )
+    df = read_police_uk(tree)
+    assert "Public disorder" in set(df["crime_type"])
+
+
+def test_cache_sees_an_edit_that_keeps_size_and_mtime(tree: Path, tmp_path: Path):
+    cache = tmp_path / "cache"
+    first = read_police_uk(tree, cache_dir=cache)
+    p = tree / _member("2024-02", "kent")
+    st = p.stat()
+    text = p.read_text()
+    edited = text.replace("Public order", "Burglary....")  # same length
+    assert len(edited) == len(text) and edited != text
+    p.write_text(edited)
+    os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert p.stat().st_size == st.st_size and p.stat().st_mtime_ns == st.st_mtime_ns
+    second = read_police_uk(tree, cache_dir=cache)
+    assert (first["crime_type"] == "Public order").sum() - 1 == (
+        second["crime_type"] == "Public order"
+    ).sum()
+
+
+def test_cache_key_of_a_zip_member_is_its_content(tmp_path: Path, tree: Path):
+    text = (tree / _member("2024-01", "kent")).read_text()
+    a = _zip(tmp_path / "a.zip", {_member("2024-01", "kent"): text})
+    files = policeuk._discover(a, 0)
+    zips = policeuk._ZipHandles()
+    try:
+        import hashlib
+
+        assert policeuk.content_sha256(files[0], zips) == hashlib.sha256(text.encode()).hexdigest()
+    finally:
+        zips.close()

@@ -11,8 +11,9 @@ type          yes        one of ``lighting, clean_up, business_training, awarene
 description   yes        free text (may be blank)
 longitude     yes        WGS84 decimal degrees (-180 to 180), or blank with latitude
 latitude      yes        WGS84 decimal degrees (-90 to 90), or blank with longitude
-count         yes        whole number >= 0 (lights, posters, venues...); blank = not recorded
-cost          yes        pounds, >= 0; blank = not recorded
+count         yes        whole number 0 to 10^9 (lights, posters, venues...); blank = not
+                         recorded
+cost          yes        pounds, 0 to 10^9; blank = not recorded
 ============  =========  ==========================================================
 
 Header names and ``type`` values are matched ignoring case and surrounding spaces; other
@@ -47,6 +48,11 @@ INTERVENTION_COLUMNS: Final[tuple[str, ...]] = (
 )
 #: Allowed values of ``type`` (the pilot config's component types).
 COMPONENT_TYPES: Final[tuple[str, ...]] = tuple(get_args(ComponentType))
+
+#: Largest ``count`` accepted (anything larger is a typo or a unit mistake).
+MAX_COUNT: Final[int] = 10**9
+#: Largest ``cost`` accepted, in pounds.
+MAX_COST: Final[float] = 1e9
 
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _MAX_LISTED = 20
@@ -105,6 +111,12 @@ def _check_amount(text: str, *, whole: bool, what: str) -> tuple[float, str | No
         return math.nan, f"{v:g} is negative; give {what} (0 or more) or leave it blank"
     if whole and v != int(v):
         return math.nan, f"{v:g} is not a whole number; give {what}"
+    limit = MAX_COUNT if whole else MAX_COST
+    if v > limit:
+        return math.nan, (
+            f"{v:g} is more than {limit:,.0f}, which no pilot needs; check the units and for "
+            f"extra digits, and give {what}"
+        )
     return v, None
 
 
@@ -141,20 +153,33 @@ def read_interventions(path: str | Path) -> pd.DataFrame:
         raise DataValidationError(
             f"{path}: no such intervention log. Check data.interventions in the pilot config."
         )
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        reader = csv.reader(fh)
-        header: list[str] | None = None
-        records: list[tuple[int, list[str]]] = []
-        next_line = 1
-        for rec in reader:
-            start, next_line = next_line, reader.line_num + 1
-            if not rec or all(not c.strip() for c in rec):
-                continue
-            if header is None:
-                header = [c.strip().lower() for c in rec]
-                header_line = start
-            else:
-                records.append((start, rec))
+    header: list[str] | None = None
+    records: list[tuple[int, list[str]]] = []
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            reader = csv.reader(fh)
+            next_line = 1
+            for rec in reader:
+                start, next_line = next_line, reader.line_num + 1
+                if not rec or all(not c.strip() for c in rec):
+                    continue
+                if header is None:
+                    header = [c.strip().lower() for c in rec]
+                    header_line = start
+                else:
+                    records.append((start, rec))
+    except UnicodeDecodeError as exc:
+        data = path.read_bytes()
+        line = data[: exc.start].count(b"\n") + 1
+        raise DataValidationError(
+            f"{path}, line {line}: the intervention log is not UTF-8 text. Re-save it as "
+            "'CSV UTF-8 (comma delimited)'."
+        ) from None
+    except (OSError, csv.Error) as exc:
+        raise DataValidationError(
+            f"{path}: the intervention log cannot be read ({exc}). Check the file and its "
+            "permissions."
+        ) from None
     if header is None:
         raise DataValidationError(
             f"{path}: the intervention log is empty; it needs a header line with the columns "

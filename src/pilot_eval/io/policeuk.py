@@ -665,6 +665,13 @@ def _parse_street_csv(f: _StreetFile, zips: _ZipHandles, *, use_threads: bool = 
             table = _arrow_read(source, read_options, convert_options, multiline=True)
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
         raise _diagnose(f, zips, names, exc) from None
+    if table.num_rows == 0:
+        raise DataValidationError(
+            f"{f.label}, line 2: the file has its header but no rows (a truncated or "
+            "interrupted download). A file without rows cannot be counted as a month without "
+            "crime: download it again (pilot-eval fetch police), or shorten windows.pre_months "
+            "/ windows.post_months so that this month is not used."
+        )
     month = _check_rows(table, f, zips)
     arrays = [month if c == _MONTH else table[c] for c in C.POLICE_UK_HEADER]
     return pa.Table.from_arrays(arrays, schema=_SCHEMA)
@@ -683,12 +690,22 @@ _PARQUET_OPTIONS = {
 }
 
 
+def content_sha256(f: _StreetFile, zips: _ZipHandles) -> str:
+    """SHA-256 of one street file's bytes (the file on disk, or the zip member uncompressed)."""
+    h = hashlib.sha256()
+    with _open_binary(f, zips) as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
 def _cache_path(f: _StreetFile, zips: _ZipHandles, cache_dir: Path) -> Path:
-    st = f.path.stat()
-    key: list = [str(f.path.resolve()), st.st_size, st.st_mtime_ns, READER_VERSION]
-    if f.member is not None:
-        info = zips[f.path].getinfo(f.member)
-        key += [f.member, info.CRC, info.file_size]
+    """The cache entry of one file, keyed on its content (SHA-256 of its bytes).
+
+    Path, size and modification time are not enough: an edit that keeps both (a restored
+    backup, ``touch -r``, a copy tool preserving times) must still be seen.
+    """
+    key: list = [content_sha256(f, zips), READER_VERSION]
     digest = hashlib.sha256(json.dumps(key).encode()).hexdigest()[:32]
     return cache_dir / f"policeuk-street-v{READER_VERSION}-{digest}.parquet"
 
@@ -762,9 +779,10 @@ def read_police_uk(
         police.uk crime types to keep (e.g. ``["Violence and sexual offences"]``); all when
         None. A type that appears in none of the files read triggers a warning (likely a typo).
     cache_dir
-        Folder for a Parquet cache of each parsed CSV, keyed by the file's absolute path, size,
-        modification time and :data:`READER_VERSION`; reruns read the cache instead of the
-        CSV. Nothing is ever written beside the input files.
+        Folder for a Parquet cache of each parsed CSV, keyed by the SHA-256 of the file's bytes
+        (of the member's bytes for a zip) and :data:`READER_VERSION`, so any edit is seen;
+        reruns read the cache instead of parsing the CSV. Nothing is ever written beside the
+        input files.
 
     Returns
     -------
@@ -826,19 +844,20 @@ def read_police_uk(
     zips = _ZipHandles()
     arrow_threads = _ARROW_THREADS or len(files) < 2 * _WORKERS
 
-    def read_one(f: _StreetFile) -> tuple[pa.Table, list[str], _IdHashes | None]:
+    def read_one(f: _StreetFile) -> tuple[pa.Table, list[str], _IdHashes | None, dict]:
         table = _load(f, zips, cache_dir, use_threads=arrow_threads)
         if f.month is None and first is not None:
             m = table[C.MONTH]
             lo, hi = pa.scalar(first, _NS), pa.scalar(last, _NS)
             table = table.filter(pc.and_(pc.greater_equal(m, lo), pc.less_equal(m, hi)))
+        table, repaired = _normalise_crime_types(table)
         types: list[str] = []
         if wanted is not None:
             types = pc.unique(table[C.CRIME_TYPE]).to_pylist()
             table = table.filter(pc.fill_null(pc.is_in(table[C.CRIME_TYPE], wanted), False))
         # Hash the Crime IDs here, in the worker, so the duplicate check left for the end is
         # one sort of 64-bit integers.
-        return table, types, _id_hashes(table[_CRIME_ID])
+        return table, types, _id_hashes(table[_CRIME_ID]), repaired
 
     try:
         # Files are parsed in threads (pyarrow releases the GIL, so the workers run on all
@@ -851,8 +870,24 @@ def read_police_uk(
                 results = list(pool.map(read_one, files))
     finally:
         zips.close()
-    tables = [t for t, _, _ in results]
-    seen_types = {t for _, types, _ in results for t in types if t is not None}
+    tables = [t for t, _, _, _ in results]
+    seen_types = {t for _, types, _, _ in results for t in types if t is not None}
+    repaired: dict[str, int] = {}
+    for *_, fixes in results:
+        for written, n in fixes.items():
+            repaired[written] = repaired.get(written, 0) + n
+    if repaired:
+        n_rows = sum(repaired.values())
+        examples = ", ".join(
+            f"{w!r} -> {_canonical_type(w)!r}" for w in sorted(repaired, key=repaired.get)[-3:]
+        )
+        warnings.warn(
+            f"{n_rows:,} police.uk row(s) had a crime type written with different capitals or "
+            f"spacing ({examples}); they were matched to the police.uk crime types ignoring "
+            "case and spaces.",
+            DataQualityWarning,
+            stacklevel=2,
+        )
 
     if wanted is not None and seen_types:
         absent = [t for t in crime_types if t not in seen_types]  # type: ignore[union-attr]
@@ -872,7 +907,7 @@ def read_police_uk(
     table = table.append_column(SOURCE_FILE, pa.DictionaryArray.from_arrays(codes, labels))
 
     offsets = np.cumsum([0, *counts[:-1]])
-    dup = _repeated_rows([h for _, _, h in results], offsets, table[_CRIME_ID])
+    dup = _repeated_rows([h for _, _, h, _ in results], offsets, table[_CRIME_ID])
     if dup is not None:
         n_dup = int(dup.sum())
         example = table[_CRIME_ID][int(np.flatnonzero(dup)[0])].as_py()
@@ -884,6 +919,42 @@ def read_police_uk(
         )
         table = table.filter(pa.array(~dup))
     return table.to_pandas(split_blocks=True)
+
+
+def _type_key(text: str) -> str:
+    """A crime type compared ignoring case and spacing: ``' public  ORDER'`` -> ``'public order'``."""
+    return " ".join(text.split()).casefold()
+
+
+_CANONICAL_TYPES = {_type_key(t): t for t in C.POLICE_UK_CRIME_TYPES}
+
+
+def _canonical_type(text: str) -> str | None:
+    """The police.uk crime type ``text`` stands for when case and spacing are ignored."""
+    return _CANONICAL_TYPES.get(_type_key(text))
+
+
+def _normalise_crime_types(table: pa.Table) -> tuple[pa.Table, dict[str, int]]:
+    """Rewrite crime types differing from a police.uk type only in case or spacing.
+
+    Works on the distinct values (a few per file). Returns the table and, per rewritten
+    spelling, how many rows had it.
+    """
+    col = table[C.CRIME_TYPE]
+    odd = [
+        v
+        for v in pc.unique(col).to_pylist()
+        if v is not None and v not in C.POLICE_UK_CRIME_TYPES and _canonical_type(v) is not None
+    ]
+    if not odd:
+        return table, {}
+    keys = pa.array(odd, type=_STR)
+    idx = pc.index_in(col, value_set=keys)
+    fixed = pc.take(pa.array([_canonical_type(v) for v in odd], type=_STR), idx)
+    counts = pc.value_counts(pc.drop_null(idx)).to_pylist()
+    repaired = {odd[c["values"]]: int(c["counts"]) for c in counts}
+    new = pc.coalesce(fixed, col)
+    return table.set_column(table.schema.get_field_index(C.CRIME_TYPE), C.CRIME_TYPE, new), repaired
 
 
 #: Crime-ID hashes of one table: (64-bit hash of each non-missing ID, its row, the ID width).
