@@ -879,7 +879,8 @@ def read_police_uk(
     if repaired:
         n_rows = sum(repaired.values())
         examples = ", ".join(
-            f"{w!r} -> {_canonical_type(w)!r}" for w in sorted(repaired, key=repaired.get)[-3:]
+            f"{w!r} -> {_canonical_type(w)!r}"
+            for w in sorted(repaired, key=lambda w: repaired[w])[-3:]
         )
         warnings.warn(
             f"{n_rows:,} police.uk row(s) had a crime type written with different capitals or "
