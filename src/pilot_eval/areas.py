@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import warnings
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Literal
 
 import geopandas as gpd
@@ -62,14 +63,20 @@ def _polygonal(geoms: np.ndarray) -> np.ndarray:
     return out
 
 
-def _unknown_codes_error(unknown: list[str], valid: pd.Series, role: str) -> DataValidationError:
+def _unknown_codes_error(
+    unknown: list[str], valid: pd.Series, role: str, source: str | Path | None = None
+) -> DataValidationError:
+    where = f"the boundaries file {source}" if source is not None else "the boundaries file"
+    field = "treated.codes" if role == "treated" else "comparison"
     hints = []
     for code in unknown[:5]:
-        close = difflib.get_close_matches(code, valid.tolist(), n=3)
+        close = difflib.get_close_matches(code, valid.tolist(), n=3, cutoff=0.5)
+        if not close:  # case or spacing only ('demo01', ' DEMO01')
+            close = [v for v in valid.tolist() if v.strip().casefold() == code.strip().casefold()]
         if close:
             hints.append(f"{code!r} -> did you mean {close}?")
     return DataValidationError(
-        f"{role} code(s) {unknown} are not in the boundaries file. "
+        f"{field}: {role} code(s) {unknown} are not in {where}. "
         + (" ".join(hints) + " " if hints else "")
         + f"Valid codes include {valid.head(5).tolist()} ({len(valid)} in all); check the "
         "pilot config and that the boundaries are the right vintage (e.g. 2018 vs 2022 wards)."
@@ -83,6 +90,8 @@ def build_areas(
     treated_polygon: gpd.GeoDataFrame | None = None,
     buffer_m: float,
     comparison: Literal["auto"] | Sequence[str] = "auto",
+    source: str | Path | None = None,
+    polygon_source: str | Path | None = None,
 ) -> gpd.GeoDataFrame:
     """Build treated, buffer and comparison areas from area boundaries.
 
@@ -102,6 +111,8 @@ def build_areas(
         union. No buffer when 0.
     comparison
         ``"auto"`` (every boundary area that is not treated) or a list of area codes.
+    source, polygon_source
+        The boundaries file and the treated polygon's file, named in messages.
 
     Returns
     -------
@@ -119,7 +130,8 @@ def build_areas(
         Unknown treated or comparison codes (the message suggests valid ones), a code listed as
         both treated and comparison, or repeated codes in ``boundaries``.
     GeometryError
-        Missing CRS, or no comparison area left after clipping.
+        Missing CRS, a treated polygon that overlaps no area of the boundaries, or no
+        comparison area left after clipping.
 
     Warns
     -----
@@ -156,8 +168,21 @@ def build_areas(
     if treated_polygon is not None:
         outline = _metric(treated_polygon, "the treated polygon")
         treated_union = shapely.union_all(np.asarray(outline.geometry.array, dtype=object))
+        named = f" {polygon_source}" if polygon_source is not None else ""
         if treated_union.is_empty or shapely.get_type_id(treated_union) not in _POLYGONAL:
-            raise GeometryError("the treated polygon holds no polygon (empty or lines/points).")
+            raise GeometryError(
+                f"treated.polygon: the treated polygon{named} holds no polygon (empty or "
+                "lines/points). Draw the pilot area as a polygon and save it again."
+            )
+        if not shapely.intersects(treated_union, geoms).any():
+            gap = float(np.nanmin(shapely.distance(treated_union, geoms)))
+            where = f"the boundaries file {source}" if source is not None else "the boundaries"
+            raise GeometryError(
+                f"treated.polygon: the treated polygon{named} lies outside every area of "
+                f"{where} ({gap / 1000:,.0f} km from the nearest). Check the polygon's CRS "
+                "(longitude/latitude vs British National Grid metres) and that it is the "
+                "pilot area."
+            )
         treated_row = {C.AREA: TREATED_CODE, C.NAME: "Pilot area", C.GROUP: "treated"}
         rows.append({**treated_row, "geometry": treated_union})
         treated_set: set[str] = set()
@@ -165,7 +190,7 @@ def build_areas(
         wanted = [str(c) for c in treated_codes]
         unknown = [c for c in wanted if c not in valid]
         if unknown:
-            raise _unknown_codes_error(unknown, codes, "treated")
+            raise _unknown_codes_error(unknown, codes, "treated", source)
         treated_set = set(wanted)
         pos = {c: i for i, c in enumerate(code_arr)}
         for c in dict.fromkeys(wanted):
@@ -189,7 +214,7 @@ def build_areas(
         comp = [str(c) for c in comparison]
         unknown = [c for c in comp if c not in valid]
         if unknown:
-            raise _unknown_codes_error(unknown, codes, "comparison")
+            raise _unknown_codes_error(unknown, codes, "comparison", source)
         both = sorted(set(comp) & treated_set)
         if both:
             raise DataValidationError(

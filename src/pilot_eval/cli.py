@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 from pathlib import Path
 
-from .errors import PilotEvalError
+from .errors import PilotEvalError, RunInterrupted
+
+#: Exit codes: 2 for a user error (config, data, paths), 1 for a bug, 128 + signal when stopped.
+EXIT_USER_ERROR = 2
+EXIT_BUG = 1
 
 
 def _parse_value(text: str):
@@ -43,17 +48,21 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from .report.run import run_pilot
+    from .report.run import check_output_root, run_pilot
 
+    check_output_root(args.output_root)  # before anything runs
     params = {name: _parse_value(value) for name, value in (args.parameter or [])}
     outputs = run_pilot(
         args.config,
         output_root=args.output_root,
         parameters=params,
         notebook=args.notebook,
+        pdf=args.pdf,
     )
     print(f"Report written: {outputs.report_html}")
     print(f"Results:        {outputs.results_json}")
+    if outputs.pdf is not None:
+        print(f"PDF:            {outputs.pdf}")
     return 0
 
 
@@ -70,20 +79,31 @@ def build_parser() -> argparse.ArgumentParser:
         prog="pilot-eval",
         description="Reproducible evaluation of place-based community-safety pilots.",
     )
+    debug = argparse.ArgumentParser(add_help=False)
+    debug.add_argument(  # SUPPRESS: 'pilot-eval --debug run' is not undone by the subcommand
+        "--debug",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="show the full traceback of an error",
+    )
+    p.add_argument("--debug", action="store_true", help="show the full traceback of an error")
     sub = p.add_subparsers(dest="command", required=True)
 
-    d = sub.add_parser("demo", help="write the SYNTHETIC demo data set")
+    d = sub.add_parser("demo", parents=[debug], help="write the SYNTHETIC demo data set")
     d.add_argument("--out", default="data/demo", help="folder to write (default: data/demo)")
     d.add_argument("--seed", type=int, default=20240401)
     d.set_defaults(func=_cmd_demo)
 
-    v = sub.add_parser("validate", help="check a pilot config and its data, print a summary")
+    v = sub.add_parser(
+        "validate", parents=[debug], help="check a pilot config and its data, print a summary"
+    )
     v.add_argument("config", help="pilot YAML, e.g. pilots/demo-belvedere.yml")
     v.set_defaults(func=_cmd_validate)
 
-    r = sub.add_parser("run", help="evaluate a pilot and write reports/<slug>/")
+    r = sub.add_parser("run", parents=[debug], help="evaluate a pilot and write reports/<slug>/")
     r.add_argument("config", help="pilot YAML, e.g. pilots/demo-belvedere.yml")
     r.add_argument("--output-root", default="reports")
+    r.add_argument("--pdf", action="store_true", help="also print the report to report.pdf (A4)")
     r.add_argument("--notebook", default=None, help="notebook to run (default: the project's)")
     r.add_argument(
         "-p",
@@ -97,7 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     f = sub.add_parser("fetch", help="download public data")
     fsub = f.add_subparsers(dest="what", required=True)
-    fp = fsub.add_parser("police", help="police.uk street-level crime archives")
+    fp = fsub.add_parser("police", parents=[debug], help="police.uk street-level crime archives")
     fp.add_argument("--force", required=True, help="force id, e.g. metropolitan")
     fp.add_argument("--from", dest="start", required=True, help="first month YYYY-MM")
     fp.add_argument("--to", dest="end", required=True, help="last month YYYY-MM")
@@ -107,13 +127,46 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _os_error(exc: OSError) -> str:
+    name = exc.filename if exc.filename is not None else "a file"
+    return (
+        f"{name}: {exc.strerror or exc}. Check that the path exists and that you may read "
+        "(or write) it."
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run the command; user errors print one line (exit 2), ``--debug`` adds the traceback."""
     args = build_parser().parse_args(argv)
+    debug = bool(getattr(args, "debug", False))
     try:
         return int(args.func(args) or 0)
+    except RunInterrupted as exc:
+        print(f"pilot-eval: stopped: {exc}", file=sys.stderr)
+        return 128 + exc.signum
+    except KeyboardInterrupt:
+        print("pilot-eval: stopped (Ctrl-C); nothing was changed.", file=sys.stderr)
+        return 130
     except PilotEvalError as exc:
+        if debug:
+            traceback.print_exc()
         print(f"pilot-eval: error: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_USER_ERROR
+    except OSError as exc:
+        if debug:
+            traceback.print_exc()
+        print(f"pilot-eval: error: {_os_error(exc)}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except Exception as exc:
+        if debug:
+            traceback.print_exc()
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        print(
+            f"pilot-eval: internal error: {type(exc).__name__}: {first} (this is a bug in "
+            "pilot-eval, not in your data: run again with --debug and report the traceback).",
+            file=sys.stderr,
+        )
+        return EXIT_BUG
 
 
 if __name__ == "__main__":  # pragma: no cover

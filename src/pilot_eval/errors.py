@@ -51,6 +51,22 @@ class FetchError(PilotEvalError, RuntimeError):
     """Downloading public data failed."""
 
 
+class RunInterrupted(KeyboardInterrupt):
+    """A run was stopped by SIGINT (Ctrl-C) or SIGTERM; the previous report was kept.
+
+    A ``KeyboardInterrupt`` (not a :class:`PilotEvalError`), so code that lets Ctrl-C through
+    lets this through too. ``signum`` is the signal; the CLI exits with ``128 + signum``.
+    """
+
+    def __init__(self, signum: int, message: str = "") -> None:
+        super().__init__(message or f"stopped by signal {signum}")
+        self.signum = int(signum)
+        self.message = message or f"stopped by signal {signum}"
+
+    def __str__(self) -> str:
+        return self.message
+
+
 class DataQualityWarning(UserWarning):
     """Rows of the user's data were left out, repaired or filled in.
 

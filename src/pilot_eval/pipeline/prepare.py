@@ -44,6 +44,11 @@ class PreparedPilot:
     survey: pd.DataFrame | None
     #: Plain-English notes on the data (rows left out and why), shown in the report.
     data_notes: tuple[str, ...]
+    #: StreetSafe / QR-code reports (``date, month, latitude, longitude, category``; free text
+    #: never read), when the config names a file.
+    streetsafe: pd.DataFrame | None = None
+    #: Resident population by area (``area, population``), when the config names a file.
+    population: pd.DataFrame | None = None
 
     @property
     def n_areas(self) -> int:
@@ -88,6 +93,87 @@ def _check_primary_estimable(prepared: PreparedPilot) -> None:
             "treated area (codes or polygon), the outcome's crime types or categories, and "
             "the windows."
         )
+
+
+def _check_design(areas: gpd.GeoDataFrame, boundaries_file: Path) -> None:
+    """The headline placebo test needs more comparison areas than treated ones."""
+    n_t = int((areas[C.GROUP] == "treated").sum())
+    n_c = int((areas[C.GROUP] == "comparison").sum())
+    if n_c <= n_t:
+        raise DataValidationError(
+            f"comparison: {n_c} comparison area(s) for {n_t} treated area(s) in "
+            f"{boundaries_file}; the placebo test the report leads with needs at least "
+            f"{n_t + 1} (each placebo needs its own comparison areas), and more give a "
+            "sharper test. List more comparison codes, or use comparison: auto."
+        )
+
+
+def _check_survey(survey: pd.DataFrame, areas: gpd.GeoDataFrame, path: Path) -> None:
+    """Every group x wave cell of the survey DiD needs answers (checked here, not at run)."""
+    groups = areas.set_index(C.AREA)[C.GROUP]
+    study = survey[survey[C.AREA].isin(groups.index[groups != "buffer"])]
+    answered = study.dropna(subset=["answer"])
+    group = answered[C.AREA].map(groups)
+    n = answered.groupby([group, answered["wave"]]).size()
+    for g in ("treated", "comparison"):
+        codes = groups.index[groups == g].tolist()
+        for wave in ("pre", "post"):
+            k = int(n.get((g, wave), 0))
+            if k < 2:
+                shown = ", ".join(codes[:5]) + (" ..." if len(codes) > 5 else "")
+                raise DataValidationError(
+                    f"{path}: column 'wave': {k} answered '{wave}' response(s) from the "
+                    f"{g} area(s) ({shown}); the before/after comparison needs at least 2 "
+                    "in each wave (pre and post) in the pilot area and in the comparison "
+                    "areas. Add the missing wave, check the survey's area codes, or remove "
+                    "data.survey from the config."
+                )
+
+
+def _dry_run_survey(prepared: PreparedPilot, path: Path) -> None:
+    """Compute the survey block now, so a survey that would fail the run fails validate."""
+    from ..errors import PilotEvalError
+    from .evaluate import evaluate_survey
+
+    opts = prepared.config.report
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            evaluate_survey(prepared, alpha=opts.alpha, power=opts.power)
+    except PilotEvalError as exc:
+        raise DataValidationError(f"{path}: the survey cannot be analysed: {exc}") from None
+
+
+def _check_costs(cfg: PilotConfig, interventions: pd.DataFrame | None) -> None:
+    """Costs must add up to a finite number (each is bounded; this guards the totals)."""
+    import math
+
+    sources: list[tuple[str, float]] = [
+        ("intervention.components", sum(c.cost or 0.0 for c in cfg.intervention.components))
+    ]
+    if interventions is not None:
+        sources.append((str(cfg.data.interventions), float(interventions["cost"].sum())))
+    for where, total in sources:
+        if not math.isfinite(total):
+            raise DataValidationError(
+                f"{where}: the costs add up to {total}, not a finite number of pounds. "
+                "Check for extra digits or a cost in pence."
+            )
+
+
+def _read_optional(cfg: PilotConfig) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """StreetSafe reports and population: every file the config names is read (and checked)."""
+    d = cfg.data
+    streetsafe = population = None
+    if d.streetsafe is not None:
+        from ..io.streetsafe import read_streetsafe
+
+        streetsafe = read_streetsafe(d.streetsafe)
+    if d.population is not None:
+        from ..io.population import read_population
+
+        population = read_population(d.population)
+    return streetsafe, population
 
 
 def prepare(config: PilotConfig | str | Path) -> PreparedPilot:
@@ -141,6 +227,8 @@ def _prepare(cfg: PilotConfig) -> PreparedPilot:
         # become the displacement buffer instead (below).
         buffer_m=cfg.buffer_m if point_data else 0.0,
         comparison=cfg.comparison,
+        source=d.boundaries,
+        polygon_source=cfg.treated.polygon,
     )
     notes: list[str] = []
     if not point_data and cfg.buffer_m > 0:
@@ -150,6 +238,21 @@ def _prepare(cfg: PilotConfig) -> PreparedPilot:
             f"Counts come by whole area, so the {n_buf} area(s) within {cfg.buffer_m:g} m of "
             "the pilot area form the displacement buffer and are not used as comparisons."
         )
+    _check_design(areas, d.boundaries)
+    # Every file the config names is read now, before the (costly) crime data: validate
+    # then checks all of them, and a missing or broken file fails in seconds.
+    streetsafe, population = _read_optional(cfg)
+    interventions = None
+    if d.interventions is not None:
+        from ..io.interventions import read_interventions
+
+        interventions = read_interventions(d.interventions)
+    _check_costs(cfg, interventions)
+    survey = None
+    if d.survey is not None:
+        from ..io.survey import read_survey
+
+        survey = read_survey(d.survey)
     outcomes_types = {o.name: list(o.crime_types) for o in cfg.outcomes}
     if point_data:
         from ..io.policeuk import (
@@ -211,16 +314,6 @@ def _prepare(cfg: PilotConfig) -> PreparedPilot:
             start=cfg.intervention.start,
         )
     validate_panel(panel)
-    interventions = None
-    if d.interventions is not None:
-        from ..io.interventions import read_interventions
-
-        interventions = read_interventions(d.interventions)
-    survey = None
-    if d.survey is not None:
-        from ..io.survey import read_survey
-
-        survey = read_survey(d.survey)
     prepared = PreparedPilot(
         config=cfg,
         areas=areas,
@@ -228,6 +321,11 @@ def _prepare(cfg: PilotConfig) -> PreparedPilot:
         interventions=interventions,
         survey=survey,
         data_notes=tuple(notes),
+        streetsafe=streetsafe,
+        population=population,
     )
     _check_primary_estimable(prepared)
+    if survey is not None and d.survey is not None:
+        _check_survey(survey, areas, d.survey)
+        _dry_run_survey(prepared, d.survey)
     return prepared
