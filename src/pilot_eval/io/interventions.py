@@ -252,9 +252,11 @@ def read_interventions(path: str | Path) -> pd.DataFrame:
         more = (
             f"\n  ... and {len(problems) - _MAX_LISTED} more" if len(problems) > _MAX_LISTED else ""
         )
+        if len(problems) == 1:
+            raise DataValidationError(f"{path}, {problems[0]}. Fix it and re-run.")
         raise DataValidationError(
-            f"{path}: the intervention log has {len(problems)} problem(s); fix them and "
-            f"re-run:\n{listed}{more}"
+            f"{path}, {problems[0]} (the intervention log has {len(problems)} problem(s); "
+            f"fix them and re-run):\n{listed}{more}"
         )
     return pd.DataFrame(
         {

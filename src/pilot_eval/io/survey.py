@@ -150,8 +150,8 @@ def read_survey(
     if missing:
         raise DataValidationError(
             f"{path}: the survey file needs columns area, wave and answer (weight optional); "
-            f"missing {', '.join(missing)}. One row per respondent, e.g.\n"
-            "  area,wave,answer,weight\n  E05011218,pre,agree,1.2"
+            f"missing {', '.join(missing)}. One row per respondent, e.g. the header "
+            "'area,wave,answer,weight' and a row 'E05011218,pre,agree,1.2'."
         )
     if df.empty:
         raise DataValidationError(f"{path}: the survey file has no respondents.")
