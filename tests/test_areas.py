@@ -244,3 +244,40 @@ def test_buffer_distance_is_inclusive_and_zero_keeps_all(strip):
 def test_every_comparison_area_within_distance_is_an_error(strip):
     with pytest.raises(ConfigError, match=r"buffer_m = 5000 m .* lower buffer_m"):
         neighbours_as_buffer(strip, distance_m=5000)
+
+
+# -- edges (issue 12) ------------------------------------------------------------------------
+def _squares():
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    return gpd.GeoDataFrame(
+        {"area": ["E05000001", "E05000002", "E05000003"], "name": ["a", "b", "c"]},
+        geometry=[box(0, 0, 1000, 1000), box(1000, 0, 2000, 1000), box(2000, 0, 3000, 1000)],
+        crs="EPSG:27700",
+    )
+
+
+def test_unknown_codes_name_the_boundaries_file_and_suggest(tmp_path):
+    from pilot_eval.areas import build_areas
+    from pilot_eval.errors import DataValidationError
+
+    src = tmp_path / "wards.geojson"
+    with pytest.raises(DataValidationError) as ei:
+        build_areas(_squares(), treated_codes=["E0500001"], buffer_m=0, source=src)
+    msg = str(ei.value)
+    assert msg.startswith("treated.codes:") and str(src) in msg and "'E05000001'" in msg
+
+
+def test_a_treated_polygon_far_from_every_area_says_so():
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from pilot_eval.areas import build_areas
+    from pilot_eval.errors import GeometryError
+
+    far = gpd.GeoDataFrame(geometry=[box(250_000, 0, 251_000, 1000)], crs="EPSG:27700")
+    with pytest.raises(
+        GeometryError, match=r"lies outside every area .*\(247 km from the nearest\)"
+    ):
+        build_areas(_squares(), treated_polygon=far, buffer_m=0, polygon_source="pilot.geojson")

@@ -121,3 +121,43 @@ def test_config_is_frozen():
     cfg = load_config(DEMO)
     with pytest.raises(pydantic.ValidationError):
         cfg.slug = "other"  # type: ignore[misc]
+
+
+# -- edges (issue 12) ------------------------------------------------------------------------
+def test_latin1_config_names_the_file_the_line_and_the_fix(tmp_path):
+    p = tmp_path / "pilot.yml"
+    p.write_bytes(b"name: x\nslug: y\nreport:\n  title: Caf\xe9 pilot\n")
+    with pytest.raises(ConfigError) as ei:
+        load_config(p)
+    msg = str(ei.value)
+    assert msg.startswith(f"{p}, line 4: the config is not UTF-8 text")
+    assert "Save it as UTF-8" in msg and "\n" not in msg
+
+
+def test_yaml_error_gives_line_and_column(tmp_path):
+    p = tmp_path / "pilot.yml"
+    p.write_text("name: x\nslug: [a\n")
+    with pytest.raises(ConfigError, match=r"line 3, column 1: not valid YAML"):
+        load_config(p)
+
+
+def test_one_problem_is_one_line_and_unknown_fields_get_a_suggestion(tmp_path, demo_raw):
+    demo_raw["windows"]["post_month"] = 12
+    p = _write(tmp_path, demo_raw)
+    with pytest.raises(ConfigError) as ei:
+        load_config(p)
+    assert str(ei.value) == (
+        f"{p}: windows.post_month: unknown field: remove it or check its spelling "
+        "(did you mean 'post_months'?)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("cost", float("inf")), ("cost", 1e300), ("count", 10**20), ("cost", float("nan"))],
+)
+def test_component_numbers_are_range_checked(tmp_path, demo_raw, field, value):
+    demo_raw["intervention"]["components"][0][field] = value
+    p = _write(tmp_path, demo_raw)
+    with pytest.raises(ConfigError, match=rf"intervention\.components\.0\.{field}"):
+        load_config(p)
