@@ -105,15 +105,16 @@ def format_p(p: float | None, *, min_p: float | None = None) -> str:
 
 
 def format_level(level: float) -> str:
-    """An interval's real coverage level, rounded *down* to a whole percentage: ``"88 %"``.
+    """An interval's real coverage level, rounded *down* to one decimal: ``"88.2 %"``.
 
-    ``0.882`` (a min–max placebo interval with 17 areas) gives ``"88 %"``; ``0.958`` gives
-    ``"95 %"``, which is true (the interval covers at least 95 % of the time); nothing below
-    0.95 is ever shown as "95 %".
+    ``0.88235`` (a min–max placebo interval with 17 areas) gives ``"88.2 %"``; ``46/48``
+    gives ``"95.8 %"``; ``0.95`` gives ``"95 %"``. Rounding down keeps it true (the interval
+    covers at least that often); nothing below 0.95 is ever shown as "95 %".
     """
     if _is_missing(level) or not 0.0 < level < 1.0:
         raise EstimationError(f"an interval's level must be in (0, 1), got {level!r}")
-    return f"{math.floor(level * 100 + 1e-9):d} %"
+    tenths = math.floor(level * 1000 + 1e-7)
+    return f"{tenths // 10:d} %" if tenths % 10 == 0 else f"{tenths / 10:.1f} %"
 
 
 def format_ratio(x: float, *, rounding: Literal["nearest", "down", "up"] = "nearest") -> str:

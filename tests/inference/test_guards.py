@@ -94,9 +94,10 @@ def test_format_p_never_says_zero():
 
 # -- wording: levels and intervals -------------------------------------------------------------
 def test_levels_are_never_overstated():
-    assert format_level(15 / 17) == "88 %"
-    assert format_level(1 - 2 / 48) == "95 %"  # 0.958 really is at least 95 %
-    assert format_level(0.9499) == "94 %"
+    assert format_level(15 / 17) == "88.2 %"
+    assert format_level(1 - 2 / 48) == "95.8 %"  # rounded down: it really is at least that
+    assert format_level(0.95) == "95 %"
+    assert format_level(0.9499) == "94.9 %"
     for level in np.linspace(0.5, 0.9499, 300):
         assert format_level(float(level)) != "95 %"
     with pytest.raises(EstimationError):
@@ -105,10 +106,10 @@ def test_levels_are_never_overstated():
 
 def test_describe_interval():
     assert describe_interval(0.613, 1.118, 15 / 17) == (
-        "88 % interval 0.61 to 1.12, that is from 39 % fewer to 12 % more"
+        "88.2 % interval 0.61 to 1.12, that is from 39 % fewer to 12 % more"
     )
     # ends rounded outwards
-    assert describe_interval(0.6199, 0.9101, 0.958).startswith("95 % interval 0.61 to 0.92")
+    assert describe_interval(0.6199, 0.9101, 0.958).startswith("95.8 % interval 0.61 to 0.92")
     assert "no upper limit" in describe_interval(0.5, float("inf"), 0.9)
     assert "no lower limit" in describe_interval(0.0, 1.4, 0.9)
     assert "unbounded" in describe_interval(0.0, float("inf"), 0.9)
@@ -162,7 +163,7 @@ def test_headline_sentence():
     )
     assert text.startswith("This design could reliably detect a fall of 35 % or more.")
     assert "Belvedere had 21 % fewer recorded offences than the comparison areas' trend" in text
-    assert "95 % interval 0.61 to 1.12" in text
+    assert "95.8 % interval 0.61 to 1.12" in text
     assert "the 2nd-largest fall of the 17 areas" in text
     assert "one-sided test for a fall: p = 0.12" in text
     assert "significant" not in text and "no effect" not in text.lower()

@@ -91,7 +91,7 @@ def test_seventeen_wards_give_an_88_percent_interval_labelled_so():
         est = res.to_estimate()
         assert est.level == pytest.approx(0.882, abs=1e-3)
         text = res.summary()
-        assert "88 % interval" in text and "95 % interval" not in text
+        assert "88.2 % interval" in text and "95 % interval" not in text
         assert res.ci_low < res.ratio < res.ci_high
 
 

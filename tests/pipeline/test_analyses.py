@@ -15,7 +15,7 @@ import pilot_eval as pe
 from pilot_eval import columns as C
 from pilot_eval.errors import ConfigError, DataValidationError, EstimationError
 from pilot_eval.pipeline import Analysis, Registry, evaluate, prepare
-from pilot_eval.report import narrative
+from pilot_eval.report import build_context, sections
 
 PLUGINS = Path(__file__).parent / "plugins"
 VAWG, ASB = "VAWG-related offences", "Anti-social behaviour"
@@ -87,7 +87,8 @@ def test_toy_plugin_reaches_the_report(demo_pilot, tmp_path, monkeypatch):
     )
     html = out.report_html.read_text(encoding="utf-8")
     assert "Toy before/after ratio of ratios (test plugin)" in html
-    assert "toy_ratio" in html  # its row in the table of every estimate
+    # listed among the analyses and as a row in the table of every estimate
+    assert html.count("Toy before/after ratio of ratios (test plugin)") >= 2
     doc = json.loads(out.results_json.read_text())
     assert any(e["method"] == "toy_ratio" for e in doc["estimates"])
     assert any(a["name"] == "toy_ratio" for a in doc["analyses"])
@@ -107,10 +108,11 @@ def test_requires_gives_the_reason_in_results_and_report(prepared, tmp_path):
     nc = [n for n in doc["not_computed"] if n["analysis"] == "needs_more"]
     assert [n["outcome"] for n in nc] == [VAWG, ASB]
     assert nc[0]["reason"] == "it needs ten pilot areas; this pilot has one"
-    text = narrative.not_computed_text(ev).data
+    ctx = build_context(ev)
+    text = sections.not_computed(ctx).words()
     assert "An analysis that cannot run here" in text
     assert "not computed, because it needs ten pilot areas; this pilot has one." in text
-    table = narrative.analyses_table(ev)
+    table = sections.analyses_table(ctx).frame
     assert table.set_index("Analysis").loc["An analysis that cannot run here", "Computed for"] == (
         "not computed"
     )
@@ -174,8 +176,10 @@ def test_a_secondary_outcome_that_cannot_be_estimated_is_a_stated_block(prepared
     assert [e.outcome for e in ev.estimates] == [VAWG] * len(ev.estimates)
     doc = ev.results_document().to_json_dict()
     assert doc["outcomes_not_estimated"] == [{"outcome": ASB, "reason": asb.reason}]
-    (md,) = narrative.other_outcome_section(ev, asb)
-    assert md.data.startswith(f"### {ASB}\n\n{ASB} could not be estimated, because the pilot")
+    block = sections.outcome_section(build_context(ev), asb, primary=False)
+    assert block.title == ASB
+    (text,) = block.blocks
+    assert text.text.startswith(f"{ASB} could not be estimated, because the pilot")
 
 
 def test_the_primary_outcome_failing_fails_clearly(prepared):

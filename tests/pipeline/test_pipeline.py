@@ -15,7 +15,6 @@ import pytest
 
 from pilot_eval import columns as C
 from pilot_eval.pipeline import evaluate, prepare
-from pilot_eval.report.narrative import before_after_table, robustness_table
 
 VAWG, ASB = "VAWG-related offences", "Anti-social behaviour"
 
@@ -101,38 +100,6 @@ def test_results_json_contract(evaluation, tmp_path):
 def test_mde_is_a_fall_and_plausible(evaluation):
     mde = evaluation.primary["mde"]
     assert 0 < mde.irr_fall < 1 and mde.pct_fall > 0
-
-
-def test_published_tables_suppress_small_counts(evaluation):
-    cfg = evaluation.config
-    table = before_after_table(evaluation.primary, config=cfg)
-    # every count cell is a whole number >= threshold, 0, or the suppression marker
-    thr = cfg.report.small_count_threshold
-    for col in table.columns[1:3]:
-        for v in table[col]:
-            assert v == f"<{thr}" or v == "0" or int(v.replace(",", "")) >= thr
-
-
-def test_before_after_table_suppresses_a_small_area(evaluation):
-    """Force a tiny count into a copy of the totals: it is hidden, and so is its rate."""
-    from dataclasses import replace
-
-    block = evaluation.primary
-    totals = block.totals.copy()
-    totals.loc[totals[C.GROUP] == "buffer", ["pre", "post"]] = [3, 2]
-    table = before_after_table(replace(block, totals=totals), config=evaluation.config)
-    row = table[table["Area"] == "Displacement buffer"].iloc[0]
-    thr = evaluation.config.report.small_count_threshold
-    assert thr == 10  # the default: the demo config does not set it
-    assert row.iloc[1] == f"<{thr}" and row.iloc[2] == f"<{thr}"
-    assert row["Per month before"] == "–" and row["Raw change"] == "–"
-
-
-def test_robustness_table_labels(evaluation):
-    table = robustness_table(evaluation.primary)
-    assert len(table) == len(evaluation.primary.estimates)
-    placebo = table[table["Method"].str.startswith("Placebo")].iloc[0]
-    assert placebo["Interval"].startswith("88 %")
 
 
 def test_inputs_not_modified(demo_pilot):

@@ -50,6 +50,9 @@ def test_headline_is_one_treated_area_inference_with_real_levels(evaluation):
 
 
 def test_the_illustrative_start_is_said(evaluation):
-    from pilot_eval.report.narrative import title_block
+    from pilot_eval.report import all_sections, build_context
 
-    assert "illustrative" in title_block(evaluation).data
+    ctx = build_context(evaluation)
+    assert ctx.illustrative and "illustrative" in ctx.title.lower()
+    summary = all_sections(ctx)[0].words()
+    assert "April 2024 (an illustrative date)" in summary

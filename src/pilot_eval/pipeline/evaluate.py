@@ -181,6 +181,12 @@ class Evaluation:
             "power": [_power_json(o) for o in done if o.get("mde") is not None],
             "placebo": [_placebo_json(o) for o in done if o.get("placebo") is not None],
             "data_notes": list(self.prepared.data_notes),
+            "windows": {
+                "pre_months": cfg.windows.pre_months,
+                "post_months": cfg.windows.post_months,
+            },
+            "n_treated": self.prepared.n_treated,
+            "n_comparison": int((self.prepared.areas[C.GROUP] == "comparison").sum()),
         }
         if self.survey is not None:
             extra["survey"] = self.survey.to_json()
@@ -190,6 +196,10 @@ class Evaluation:
         extra["computed"] = [
             {"outcome": o.outcome, "analysis": name} for o in done for name in o.results
         ]
+        # Every scalar of every result, so any number the report prints can be traced here.
+        extra["results"] = {
+            o.outcome: {name: _scalars(r) for name, r in o.results.items()} for o in done
+        }
         extra["not_computed"] = [n.to_json() for n in self.not_computed]
         extra["outcomes_not_estimated"] = [
             {"outcome": o.outcome, "reason": o.reason} for o in self.outcomes if not o.estimated
@@ -201,6 +211,25 @@ class Evaluation:
 
 def _finite(x: float | None) -> float | None:
     return float(x) if x is not None and math.isfinite(x) else None
+
+
+def _scalars(result: Result) -> dict[str, Any]:
+    """A result's scalar fields (numbers, text, flags), JSON-safe (no NaN or inf)."""
+    import dataclasses
+
+    out: dict[str, Any] = {}
+    if not dataclasses.is_dataclass(result):
+        return out
+    for f in dataclasses.fields(result):
+        v = getattr(result, f.name)
+        if isinstance(v, bool | str) or v is None:
+            out[f.name] = v
+        elif isinstance(v, int | float | np.integer | np.floating):
+            x = float(v)
+            out[f.name] = (
+                int(v) if isinstance(v, int | np.integer) else (x if math.isfinite(x) else None)
+            )
+    return out
 
 
 def _power_json(o: OutcomeEvaluation) -> dict[str, Any]:

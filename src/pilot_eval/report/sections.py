@@ -1,0 +1,999 @@
+"""The funders' report, section by section, built from one :class:`ReportContext`.
+
+The order follows what a funder needs: the answer first (:func:`summary`), then the EMMIE
+framework the College of Policing uses — Effect, Mechanism, Moderators, Implementation,
+Economic cost — then limitations, what was not computed, and an appendix with every table.
+Each function takes the context and returns a :class:`~pilot_eval.report.blocks.Section`;
+numbers are worded by :mod:`pilot_eval.wording` and every one of them is in
+``results.json`` (``tests/report/test_wording.py`` checks it).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+
+from .. import columns as C
+from ..wording import format_level, format_p
+from .blocks import Figure, Items, Section, Table, Text
+from .context import ReportContext
+
+__all__ = ["all_sections", "evidence_level", "summary", "summary_sentence"]
+
+#: What each kind of component was meant to change (the Mechanism in EMMIE).
+MECHANISMS = {
+    "lighting": (
+        "Improved lighting",
+        "makes streets easier to see along, so offenders risk being seen and people feel "
+        "safer walking after dark",
+    ),
+    "clean_up": (
+        "Clean-up",
+        "signals that the area is looked after and watched, and removes places to hide",
+    ),
+    "business_training": (
+        "Business and venue training (Ask for Angela, WAVE)",
+        "gives staff the words and the steps to help someone who feels unsafe, and to step "
+        "in early when they see harassment",
+    ),
+    "awareness": (
+        "Awareness material",
+        "tells people what help there is and that harassment is not tolerated",
+    ),
+    "qr_reporting": (
+        "Reporting QR codes",
+        "makes it easier to report, which can raise recorded numbers even as the pilot works",
+    ),
+    "walk_and_talk": (
+        "Walk & Talks with police",
+        "let women and girls show officers where they feel unsafe, so patrols and fixes go "
+        "where they matter",
+    ),
+    "visual_assessment": (
+        "Design-out-crime visual assessment",
+        "finds the places whose layout makes offending easy, for later fixes",
+    ),
+    "other": ("Other measures", "as described in the pilot plan"),
+}
+
+GROUP_NAMES = {
+    "treated": "Pilot area",
+    "buffer": "Area around it (buffer)",
+    "comparison": "Comparison areas (all together)",
+}
+
+
+# -- small wording helpers --------------------------------------------------------------------
+
+
+def noun(outcome: str) -> str:
+    """Outcome name inside a sentence: keep acronyms (VAWG), lower-case a leading word."""
+    first, _, rest = outcome.partition(" ")
+    if first.isupper() or any(ch.isupper() for ch in first[1:]):
+        return outcome
+    return first.lower() + (" " + rest if rest else "")
+
+
+def pct_change(r: float, *, rounding: str = "nearest") -> int:
+    """|r − 1| in whole per cent, rounded as asked (``down``/``up`` round the RATIO)."""
+    if rounding == "down":
+        r = math.floor(r * 100 + 1e-9) / 100
+    elif rounding == "up":
+        r = math.ceil(r * 100 - 1e-9) / 100
+    return int(round(abs(r - 1) * 100))
+
+
+def lower_higher(r: float, *, rounding: str = "nearest") -> str:
+    """``0.88`` → ``"12 % lower"``; ``1.31`` → ``"31 % higher"``; ``1.0`` → ``"about the same"``."""
+    pct = pct_change(r, rounding=rounding)
+    if pct == 0:
+        return "no different"
+    return f"{pct} % {'lower' if r < 1 else 'higher'}"
+
+
+def interval_words(low: float, high: float) -> str:
+    """Interval ends as changes, rounded outwards: ``"26 % lower to 31 % higher"``."""
+    if not (math.isfinite(low) and low > 0):
+        lo = "no lower limit"
+    else:
+        lo = lower_higher(low, rounding="down")
+    hi = "no upper limit" if not math.isfinite(high) else lower_higher(high, rounding="up")
+    return f"{lo} to {hi}"
+
+
+def money(x: float) -> str:
+    return f"£{x:,.0f}"
+
+
+def _when(ctx: ReportContext) -> str:
+    s = f"{ctx.config.intervention.start:%B %Y}"
+    return f"{s} (an illustrative date)" if ctx.illustrative else s
+
+
+def _excludes_one(res: Any) -> bool:
+    return bool(res.ci_low > 1.0 or res.ci_high < 1.0)
+
+
+def _went_way(irr: float, aimed: str) -> bool:
+    return (irr < 1) == (aimed == "decrease")
+
+
+def evidence_level(ctx: ReportContext) -> tuple[int, str, str]:
+    """The Maryland Scientific Methods Scale level, why, and what would raise it.
+
+    Notes
+    -----
+    Level 3 is "a comparison between two or more comparable units of analysis, one with and
+    one without the intervention", measured before and after (Sherman et al. 1997; the
+    College of Policing's What Works Centre uses it). This design compares the pilot area
+    with comparison areas before and after the start, so it is level 3; it is not level 4
+    (comparison areas matched on, or adjusted for, other factors chosen in advance) or
+    level 5 (areas assigned at random). Fewer than 12 months before the start would make
+    the comparison of trends unreliable: then level 2.
+    """
+    pre = ctx.config.windows.pre_months
+    if pre < 12 or ctx.n_comparison < 1:
+        return (
+            2,
+            "before-and-after measures with too short a history to compare trends",
+            "a year or more of data before the start",
+        )
+    return (
+        3,
+        f"before and after, against {ctx.n_comparison} comparison areas",
+        "comparison areas matched to the pilot area and fixed before it started (level 4), "
+        "or areas chosen for the pilot at random (level 5)",
+    )
+
+
+# -- the summary ----------------------------------------------------------------------------
+
+
+def summary_sentence(ctx: ReportContext) -> str:
+    """The answer in one sentence, with one figure and its interval at its real level."""
+    o = ctx.primary
+    cf = o["conformal"]
+    what = f"Recorded {noun(o.outcome)} in {ctx.short_name}"
+    lab = format_level(cf.level)
+    change = lower_higher(cf.irr)
+    verdict = (
+        "clear evidence of a change" if _excludes_one(cf) else "not clear evidence of a change"
+    )
+    if change == "no different":
+        body = f"{what} were about as expected"
+    else:
+        body = f"{what} were {change} than expected"
+    s = f"{body} ({lab} interval: {interval_words(cf.ci_low, cf.ci_high)}): {verdict}."
+    if ctx.illustrative:
+        s = f"Taking {_when(ctx)} as the start: {s[0].lower()}{s[1:]}"
+    return s
+
+
+def _detect_sentence(ctx: ReportContext, o: Any) -> str:
+    m = o["mde"]
+    way = "fall" if m.direction == "decrease" else "rise"
+    if not m.detectable:
+        return (
+            "The evaluation is too small to detect any plausible change in "
+            f"{noun(o.outcome)}: read the result as a description, not a test."
+        )
+    pct = math.ceil(abs(m.pct_change) - 1e-9)
+    return (
+        f"Only a {way} of **{pct} % or more** would reliably have been detected "
+        f"({m.power * 100:g} % of the time); smaller changes could be missed."
+    )
+
+
+def _cost_sentence(ctx: ReportContext) -> str:
+    cost = ctx.primary.get("cost")
+    if cost is None:
+        return "No costs were recorded for the pilot, so cost per crime prevented is not given."
+    lvl = format_level(cost.level) if cost.level is not None else "the"
+    prevented = (
+        f"crimes prevented: {cost.crimes_prevented:,.0f} ({lvl} interval "
+        f"{cost.prevented_low:,.0f} to {cost.prevented_high:,.0f})"
+    )
+    if cost.prevented_low <= 0:
+        return (
+            f"{money(cost.total_cost)}; {prevented}, so the cost per crime prevented cannot be "
+            "pinned down."
+        )
+    hi = "no upper limit" if math.isinf(cost.ci_high) else money(cost.ci_high)
+    return (
+        f"The pilot cost {money(cost.total_cost)}: about {money(cost.cost_per_crime)} per crime "
+        f"prevented ({lvl} interval {money(cost.ci_low)} to {hi})."
+    )
+
+
+def _main_limitation(ctx: ReportContext) -> str:
+    if ctx.illustrative:
+        return "The start date is illustrative, so these results answer a what-if question."
+    if ctx.n_treated == 1:
+        return (
+            "One area, whose crime varies a lot by chance; the pilot's parts ran together, so "
+            "their effects cannot be separated."
+        )
+    return (
+        "The pilot's parts ran together, so their effects cannot be separated; other changes "
+        "in the pilot areas at the same time cannot be ruled out."
+    )
+
+
+def summary(ctx: ReportContext) -> Section:
+    """The first screen: question, answer, detectability, evidence level, cost, limitation."""
+    o = ctx.primary
+    level, why, _ = evidence_level(ctx)
+    question = (
+        f"Did recorded {noun(o.outcome)} in {ctx.short_name} change after the pilot began in "
+        f"{_when(ctx)}, compared with other areas?"
+    )
+    items = (
+        f"**Answer.** {summary_sentence(ctx)}",
+        f"**Could it have been detected?** {_detect_sentence(ctx, o)}",
+        f"**Strength of evidence.** Level {level} of 5 (Maryland Scientific Methods Scale): {why}.",
+        f"**Cost.** {_cost_sentence(ctx)}",
+        f"**Main limitation.** {_main_limitation(ctx)}",
+    )
+    return Section(
+        id="summary",
+        title="Summary",
+        blocks=(Text(f"**Question.** {question}", kind="lead"), Items(items)),
+    )
+
+
+# -- Effect ---------------------------------------------------------------------------------
+
+
+def _rank_sentence(ctx: ReportContext, o: Any) -> str:
+    pl = o["placebo"]
+    way = "fall" if pl.direction == "decrease" else "rise"
+    n_sets = math.comb(int(pl.n_units), int(pl.n_treated))
+    if ctx.n_treated == 1:
+        how = f"Giving the pilot, in turn, to each of the {pl.n_reference:,} areas"
+    elif pl.enumerated:
+        how = f"Giving the pilot, in turn, to every one of the {n_sets:,} possible sets of areas"
+    else:
+        how = (
+            f"Giving the pilot to {pl.n_reference - 1:,} sets of areas drawn at random from the "
+            f"{n_sets:,} possible"
+        )
+    place = "most unusual" if pl.rank == 1 else f"number {pl.rank} in how unusual it was"
+    floor = format_p(pl.min_p).removeprefix("p = ")
+    s = (
+        f"{how} (the pilot area included), the pilot area's change ranked {place} as a {way} "
+        f"(one-sided {format_p(pl.p_one_sided, min_p=pl.min_p)} for a {way}; the smallest "
+        f"possible with this many is {floor})."
+    )
+    if pl.min_p > ctx.alpha:
+        s += (
+            f" So this ranking on its own can never reach the {ctx.alpha * 100:g} % level: that "
+            "is a limit of a design with this few areas, not a verdict on the pilot."
+        )
+    return s
+
+
+def _headline_text(ctx: ReportContext, o: Any) -> list[Text]:
+    cf = o["conformal"]
+    lab = format_level(cf.level)
+    parts = [
+        Text(
+            f"After the start, {noun(o.outcome)} in {ctx.area_name} were "
+            f"**{lower_higher(cf.irr)}** than the comparison areas' trend predicts ({lab} "
+            f"interval: {interval_words(cf.ci_low, cf.ci_high)}; ratio {cf.irr:.2f}, "
+            f"interval {cf.ci_low:.2f} to {cf.ci_high:.2f}). "
+            + (
+                f"The interval excludes no change (two-sided "
+                f"{format_p(cf.p_two_sided, min_p=cf.min_p)})."
+                if _excludes_one(cf)
+                else "The interval includes no change: this is not clear evidence of a change, "
+                "and it does not rule out a real one."
+            )
+        ),
+        Text(_rank_sentence(ctx, o)),
+    ]
+    if not _went_way(cf.irr, o.expected_change) and pct_change(cf.irr) >= 1:
+        aim = "fall" if o.expected_change == "decrease" else "rise"
+        parts.append(Text(f"The change went the other way from the {aim} the pilot aimed for."))
+    if ctx.illustrative:
+        parts.append(
+            Text(
+                f"The start date ({_when(ctx)}) is illustrative: this is what the data show "
+                "if the pilot had started then.",
+                kind="warning",
+            )
+        )
+    return parts
+
+
+def before_after_table(ctx: ReportContext, o: Any) -> Table:
+    w = ctx.config.windows
+    t = o.totals.copy()
+    thr = ctx.threshold
+    rows = []
+    for _, r in t.iterrows():
+        pre, post = int(r["pre"]), int(r["post"])
+        small = [0 < v < thr for v in (pre, post)]
+
+        def show(v: int, hidden: bool) -> str:
+            return f"<{thr}" if hidden else f"{v:,}"
+
+        bm, am = pre / w.pre_months, post / w.post_months
+        change = "–" if any(small) or bm == 0 else f"{am / bm - 1:+.0%}"
+        rows.append(
+            {
+                "Area": GROUP_NAMES.get(r[C.GROUP], r[C.GROUP]),
+                f"Before ({w.pre_months} months)": show(pre, small[0]),
+                f"After ({w.post_months} months)": show(post, small[1]),
+                "Per month before": "–" if small[0] else f"{bm:.1f}",
+                "Per month after": "–" if small[1] else f"{am:.1f}",
+                "Raw change": change,
+            }
+        )
+    df = pd.DataFrame(rows)
+    return Table(
+        df,
+        caption=f"Recorded {noun(o.outcome)} before and after the start, by area "
+        f"(counts from 1 to {thr - 1} shown as <{thr})",
+        numeric=tuple(df.columns[1:]),
+    )
+
+
+def _monthly_figure(ctx: ReportContext, o: Any) -> Figure:
+    from .figures import monthly_chart
+
+    cfg = ctx.config
+    fig = monthly_chart(
+        ctx.evaluation.prepared.panel,
+        outcome=o.outcome,
+        start=cfg.intervention.start,
+        end=cfg.intervention.end,
+        small_count_threshold=ctx.threshold,
+    )
+    cf = o["conformal"]
+    return Figure.from_matplotlib(
+        fig,
+        alt=(
+            f"Line chart of recorded {noun(o.outcome)} in {ctx.area_name} over time, "
+            f"{cfg.months[0]:%B %Y} to {cfg.months[-1]:%B %Y}, with the comparison areas' "
+            f"trend scaled to it before the start. After the start the pilot area ran "
+            f"{lower_higher(cf.irr)} than that trend."
+        ),
+        caption=f"{o.outcome} in {ctx.area_name} against the comparison areas' trend "
+        "(the shaded band is the intervention period).",
+    )
+
+
+def _placebo_figure(ctx: ReportContext, o: Any) -> Figure:
+    from .figures import placebo_chart
+
+    pl = o["placebo"]
+    st = pl.statistics
+    names = ctx.evaluation.prepared.areas.set_index(C.AREA)[C.NAME].astype(str)
+    labels = [
+        ", ".join(names.get(a, a) for a in str(s).split("+")) for s in st["assignment"].astype(str)
+    ]
+    pts = pd.DataFrame(
+        {"area": labels, "ratio": st["ratio"], "rank": st["rank"], "is_treated": st["observed"]}
+    )
+    fig = placebo_chart(pts)
+    way = "fall" if pl.direction == "decrease" else "rise"
+    return Figure.from_matplotlib(
+        fig,
+        alt=(
+            f"Dot chart of the change in each of the {pl.n_reference:,} "
+            f"{'areas' if ctx.n_treated == 1 else 'sets of areas'} when given the pilot in turn, "
+            f"in rank order. The pilot area ranks {pl.rank} of {pl.n_reference:,} as a {way}."
+        ),
+        caption="Every area given the pilot in turn: the pilot area is the large diamond.",
+    )
+
+
+def _agree(ctx: ReportContext, o: Any) -> Section:
+    cf = o["conformal"]
+    rows = [e for e in o.estimates if e.role != "headline" and e.scale == "ratio"]
+    blocks: list[Any] = []
+    if rows:
+        same = sum(1 for e in rows if (e.estimate < 1) == (cf.irr < 1))
+        lows = [e for e in rows if e.p_value is not None and e.p_value < ctx.alpha]
+        blocks.append(
+            Text(
+                f"{same} of the {len(rows)} other estimates of the change point the same way as "
+                f"the main result ({'lower' if cf.irr < 1 else 'higher'} than expected); the "
+                "full table is in the appendix."
+            )
+        )
+        if lows and not _excludes_one(cf):
+            blocks.append(
+                Text(
+                    f"{len(lows)} of them give a p-value below {ctx.alpha:g}. They treat "
+                    "each month as independent of the last; crime in one area is not, so "
+                    "their intervals are too narrow. That is why the main result uses methods "
+                    "that hold with one pilot area, and why a small p-value here does not "
+                    "override it."
+                )
+            )
+    es = o.get("event_study")
+    if es is not None and math.isfinite(es.pretrend_p):
+        if es.pretrend_p < 0.01:
+            blocks.append(
+                Text(
+                    "Before the start, the pilot area was already moving differently from the "
+                    f"comparison areas (test of no difference: {format_p(es.pretrend_p)}). "
+                    "Part of the change may be that earlier trend carrying on.",
+                    kind="warning",
+                )
+            )
+        elif es.pretrend_p < 0.10:
+            blocks.append(
+                Text(
+                    "There is a weak sign that the pilot area was moving differently before "
+                    f"the start ({format_p(es.pretrend_p)}); a test this loose flags about one "
+                    "pilot in ten by chance, so it is a note, not a finding.",
+                    kind="note",
+                )
+            )
+        else:
+            blocks.append(
+                Text(
+                    "There is no clear sign that the pilot area was moving differently from "
+                    f"the comparison areas before the start ({format_p(es.pretrend_p)}); the "
+                    "check has limited power, so it cannot prove they moved in step."
+                )
+            )
+    pt = o.get("placebo_time")
+    if pt is not None and pt.n_fake >= 6:
+        blocks.append(
+            Text(
+                f"Computed at {pt.n_fake} fake start dates before the pilot, the same "
+                f"comparison puts the real start {pt.rank} of {pt.n_reference}; the fake "
+                "windows overlap, so this is a picture of the area's history, not a test."
+            )
+        )
+    sc = o.get("synth")
+    if sc is not None:
+        blocks.append(
+            Text(
+                "A weighted mix of comparison areas built to track the pilot area before the "
+                f"start (a synthetic control) ranks the pilot area's later drift {sc.rank} of "
+                f"{sc.n_units} ({format_p(sc.p_value, min_p=1 / sc.n_units)}, two-sided)."
+            )
+        )
+    return Section(
+        id=f"agree-{_slug(o.outcome)}",
+        title="Do other methods agree?",
+        blocks=tuple(blocks),
+        level=3,
+    )
+
+
+def _displacement(ctx: ReportContext, o: Any) -> Section | None:
+    w = o.get("wdd")
+    if w is None or not w.has_displacement:
+        return None
+    from statistics import NormalDist
+
+    z = NormalDist().inv_cdf(1 - ctx.alpha / 2)
+    lo, hi = w.est_displace - z * w.se_displace, w.est_displace + z * w.se_displace
+    lab = format_level(1 - ctx.alpha)
+    way = "fewer" if w.est_displace < 0 else "more"
+    sure = (
+        "The interval includes zero, so the data cannot tell crime moving next door from the "
+        "benefit spreading or no change."
+        if lo <= 0 <= hi
+        else "The interval excludes zero."
+    )
+    where = (
+        f"within {ctx.config.buffer_m:g} m of the pilot area"
+        if ctx.config.data.source == "police_uk"
+        else "in the neighbouring areas"
+    )
+    return Section(
+        id=f"displacement-{_slug(o.outcome)}",
+        title="Did crime move next door?",
+        level=3,
+        blocks=(
+            Text(
+                f"In the area {where} there were {abs(w.est_displace):,.0f} {way} "
+                f"{noun(o.outcome)} than the comparison areas' trend predicts ({lab} interval "
+                f"{lo:+,.0f} to {hi:+,.0f}). {sure} This figure treats months as independent, "
+                "so it is a secondary one."
+            ),
+        ),
+    )
+
+
+def _slug(text: str) -> str:
+    return "".join(ch if ch.isalnum() else "-" for ch in text.lower()).strip("-")
+
+
+def outcome_section(ctx: ReportContext, o: Any, *, primary: bool) -> Section:
+    if not o.estimated:
+        return Section(
+            id=f"outcome-{_slug(o.outcome)}",
+            title=o.outcome,
+            level=3,
+            blocks=(Text(f"{o.outcome} could not be estimated, because {o.reason}."),),
+        )
+    blocks: list[Any] = [
+        Text(f"**What could this evaluation detect?** {_detect_sentence(ctx, o)}"),
+        *_headline_text(ctx, o),
+        before_after_table(ctx, o),
+        _monthly_figure(ctx, o),
+    ]
+    if primary:
+        blocks.append(_placebo_figure(ctx, o))
+    subs = [_agree(ctx, o)] if primary else []
+    disp = _displacement(ctx, o) if primary else None
+    if disp is not None:
+        subs.append(disp)
+    return Section(
+        id=f"outcome-{_slug(o.outcome)}",
+        title=o.outcome if not primary else f"Main result: {o.outcome}",
+        level=3,
+        blocks=tuple(blocks),
+        subsections=tuple(subs),
+    )
+
+
+def effect(ctx: ReportContext) -> Section:
+    """Effect: the main result, whether other methods agree, displacement, other outcomes."""
+    ev = ctx.evaluation
+    subs = [outcome_section(ctx, ctx.primary, primary=True)]
+    others = ev.outcomes[1:]
+    intro = (
+        "We compare recorded crime in the pilot area after the start with what the comparison "
+        "areas' trend predicts for it. One area's monthly counts go up and down a lot by "
+        "chance, so each result says first how large a change the evaluation could detect."
+    )
+    blocks: list[Any] = [Text(intro)]
+    if others:
+        blocks.append(
+            Text(
+                "Outcomes the pilot was not meant to change are a check: a large 'effect' there "
+                "would suggest something else changed at the same time."
+            )
+        )
+    subs += [outcome_section(ctx, o, primary=False) for o in others]
+    return Section(
+        id="effect",
+        title="Effect: did recorded crime change?",
+        blocks=tuple(blocks),
+        subsections=tuple(subs),
+    )
+
+
+def feelings_of_safety(ctx: ReportContext) -> Section:
+    """The resident survey: what it could detect, then the result."""
+    sv = ctx.evaluation.survey
+    if sv is None:
+        return Section(
+            id="feelings",
+            title="Feelings of safety",
+            blocks=(
+                Text(
+                    "No resident survey was supplied for this pilot, so feelings of safety are "
+                    "not assessed in this report."
+                ),
+            ),
+        )
+    r, mde = sv.result, sv.mde
+    pts, lo, hi = 100 * r.est, 100 * r.ci_low, 100 * r.ci_high
+    way = "rose" if pts >= 0 else "fell"
+    verdict = (
+        "The interval includes no change, so the survey cannot tell whether feelings of safety "
+        "changed more in the pilot area than elsewhere."
+        if lo <= 0 <= hi
+        else "The interval excludes no change."
+    )
+    t = sv.shares.copy()
+    wide = t.pivot(index="group", columns="wave", values=["share", "respondents"])
+    order = [g for g in ("treated", "comparison") if g in wide.index]
+    table = pd.DataFrame(
+        {
+            "Area": [GROUP_NAMES[g] for g in order],
+            "Before: share who agree": [f"{wide.loc[g, ('share', 'pre')]:.0%}" for g in order],
+            "After: share who agree": [f"{wide.loc[g, ('share', 'post')]:.0%}" for g in order],
+            "Respondents before": [f"{int(wide.loc[g, ('respondents', 'pre')]):,}" for g in order],
+            "Respondents after": [f"{int(wide.loc[g, ('respondents', 'post')]):,}" for g in order],
+        }
+    )
+    return Section(
+        id="feelings",
+        title="Feelings of safety",
+        blocks=(
+            Text(
+                "Recorded crime is half the question: the pilot also aimed to make people feel "
+                "safer. The resident survey asked the same question before and after the pilot, "
+                "in the pilot area and in the comparison areas."
+            ),
+            Text(
+                f"**What could the survey detect?** A change of **{100 * mde.mde:.0f} "
+                f"percentage points or more** relative to the comparison areas, {mde.power * 100:g} % "
+                "of the time; smaller real changes could easily be missed."
+            ),
+            Text(
+                f"The share of residents who {sv.question} {way} by {abs(pts):.1f} percentage "
+                f"points more in the pilot area than in the comparison areas "
+                f"({format_level(1 - r.alpha)} interval {lo:+.1f} to {hi:+.1f} points). "
+                f"{verdict} The interval reflects the sampling of respondents only, so it is a "
+                "secondary figure."
+            ),
+            Table(
+                table,
+                caption="Share of residents who agree, by area and survey wave (weighted)",
+                numeric=tuple(table.columns[1:]),
+            ),
+        ),
+    )
+
+
+# -- Mechanism, Moderators, Implementation, Economic cost ---------------------------------------
+
+
+def mechanism(ctx: ReportContext) -> Section:
+    comps = ctx.config.intervention.components
+    kinds = list(dict.fromkeys(c.type for c in comps))
+    blocks: list[Any] = []
+    if kinds:
+        blocks.append(Text("What each part of the pilot was meant to change:"))
+        blocks.append(Items(tuple(f"**{MECHANISMS[k][0]}** {MECHANISMS[k][1]}." for k in kinds)))
+        blocks.append(
+            Text(
+                "The parts ran together in one area, so this evaluation measures them as a "
+                "package: it cannot say which part made a difference."
+            )
+        )
+    else:
+        blocks.append(
+            Text(
+                "The pilot's parts were not recorded for this report, so what each was meant "
+                "to change is not described here."
+            )
+        )
+    return Section(
+        id="mechanism", title="Mechanism: how was the pilot meant to work?", blocks=tuple(blocks)
+    )
+
+
+def moderators(ctx: ReportContext) -> Section:
+    items = [
+        "Recorded crime depends on reporting. A pilot that makes reporting easier (QR codes, "
+        "trained venue staff) can raise recorded crime even as it makes people safer.",
+        "Violence against women and girls is under-reported, so recorded offences show part of "
+        "the harm, not all of it.",
+    ]
+    if ctx.n_treated == 1:
+        items.append(
+            "With one pilot area, the data cannot say whether the pilot would work the same "
+            "elsewhere, or for whom it worked best."
+        )
+    return Section(
+        id="moderators",
+        title="Moderators: what can and cannot the data say?",
+        blocks=(Items(tuple(items)),),
+    )
+
+
+def implementation(ctx: ReportContext) -> Section:
+    from .figures import area_map
+
+    cfg = ctx.config
+    iv = cfg.intervention
+    period = f"from {_when(ctx)}" + (f" to {iv.end:%B %Y}" if iv.end is not None else "")
+    blocks: list[Any] = [
+        Text(
+            f"The pilot ran in {ctx.area_name} {period}. This report compares it with "
+            f"{ctx.n_comparison} comparison areas over {cfg.windows.pre_months} months before "
+            f"the start and {cfg.windows.post_months} months from it "
+            f"({cfg.months[0]:%B %Y} to {cfg.months[-1]:%B %Y})."
+        )
+    ]
+    if iv.note:
+        blocks.append(Text(iv.note, kind="warning" if ctx.illustrative else "note"))
+    if iv.components:
+        rows = [
+            {
+                "What": MECHANISMS[c.type][0],
+                "From": f"{c.date:%b %Y}",
+                "Details": c.description,
+                "Number": "" if c.count is None else f"{c.count:,}",
+                "Cost": "" if c.cost is None else money(c.cost),
+            }
+            for c in iv.components
+        ]
+        df = pd.DataFrame(rows)
+        blocks.append(
+            Table(
+                df,
+                caption="What the pilot did, when, how much and at what cost",
+                numeric=("Number", "Cost"),
+            )
+        )
+    fig = area_map(ctx.evaluation.prepared.areas, sites=ctx.evaluation.prepared.interventions)
+    n_sites = (
+        0
+        if ctx.evaluation.prepared.interventions is None
+        else len(ctx.evaluation.prepared.interventions)
+    )
+    blocks.append(
+        Figure.from_matplotlib(
+            fig,
+            alt=(
+                f"Map of {ctx.area_name} (the pilot area), "
+                + ("the buffer around it, " if ctx.has_buffer else "")
+                + f"and the {ctx.n_comparison} comparison areas"
+                + (f", with {n_sites} intervention sites marked" if n_sites else "")
+                + ". It shows areas and sites, never where crimes happened."
+            ),
+            caption="Where the pilot ran: the pilot area, "
+            + ("its buffer, " if ctx.has_buffer else "")
+            + "the comparison areas"
+            + (" and the intervention sites" if n_sites else "")
+            + ".",
+        )
+    )
+    return Section(
+        id="implementation",
+        title="Implementation: what was done, where and when",
+        blocks=tuple(blocks),
+    )
+
+
+def economic_cost(ctx: ReportContext) -> Section:
+    cost = ctx.primary.get("cost")
+    blocks: list[Any] = [Text(_cost_sentence(ctx))]
+    if cost is not None:
+        comps = ctx.config.intervention.components
+        missing = [c for c in comps if c.cost is None]
+        blocks.append(
+            Text(
+                "Crimes prevented are counted in the pilot area only, from the main result and "
+                "its interval, so the cost per crime prevented carries the same uncertainty."
+                + (
+                    f" {len(missing)} of the {len(comps)} parts have no recorded cost, so the "
+                    "real cost per crime prevented is higher than shown."
+                    if missing
+                    else ""
+                )
+            )
+        )
+    return Section(id="cost", title="Economic cost", blocks=tuple(blocks))
+
+
+def limitations(ctx: ReportContext) -> Section:
+    _, _, raise_it = evidence_level(ctx)
+    items = [_main_limitation(ctx)]
+    if ctx.illustrative and ctx.n_treated == 1:
+        items.append(
+            "The pilot ran in one area, whose crime goes up and down a lot by chance, so only "
+            "large changes can be detected."
+        )
+    items += [
+        "Other changes in the pilot area at the same time (policing, events, reporting "
+        "campaigns) cannot be ruled out; the comparison areas only remove changes shared with "
+        "them.",
+        f"The evidence would be stronger with {raise_it}.",
+    ]
+    return Section(id="limitations", title="Limitations", blocks=(Items(tuple(items)),))
+
+
+def not_computed(ctx: ReportContext) -> Section:
+    ev = ctx.evaluation
+    rows = [
+        f"**{n.label}** ({n.outcome}): not computed, because {n.reason}." for n in ev.not_computed
+    ]
+    for o in ev.estimated_outcomes:
+        pt = o.get("placebo_time")
+        if pt is not None and pt.n_fake < 6:
+            rows.append(
+                f"**Fake start dates** ({o.outcome}): not shown, because only {pt.n_fake} fit "
+                "before the start (at least 6 are needed for the picture to say anything)."
+            )
+    rows += [
+        f"**{o.outcome}**: could not be estimated, because {o.reason}."
+        for o in ev.outcomes
+        if not o.estimated
+    ]
+    blocks: tuple[Any, ...] = (
+        (Items(tuple(rows)),) if rows else (Text("Every analysis was computed for every outcome."),)
+    )
+    return Section(id="not-computed", title="What was not computed, and why", blocks=blocks)
+
+
+# -- Appendix -----------------------------------------------------------------------------------
+
+_METHOD_NAMES = {
+    "conformal": "Conformal inference over time (main result)",
+    "placebo_in_space": "Placebo ranking, size-adjusted interval",
+    "conley_taber": "Conley–Taber interval",
+    "wdd_scaled": "Weighted displacement difference (crimes)",
+    "log_irr": "Log rate ratio (Wilson)",
+    "did_quasipoisson_model": "Quasi-Poisson difference-in-differences",
+    "its_quasipoisson_level": "Interrupted time series, level change",
+}
+
+
+def estimates_table(ctx: ReportContext) -> Table:
+    labels = {name: (label, assumes) for name, _, label, assumes in ctx.evaluation.analyses}
+    rows = []
+    for e in ctx.evaluation.estimates:
+        name = _METHOD_NAMES.get(e.method, labels.get(e.method, (e.method, ""))[0])
+        if e.scale == "ratio":
+            value = f"{e.estimate:.2f}"
+            lo = (
+                "no limit"
+                if not (math.isfinite(e.ci_low) and e.ci_low > 0)
+                else f"{math.floor(e.ci_low * 100 + 1e-9) / 100:.2f}"
+            )
+            hi = (
+                "no limit"
+                if not math.isfinite(e.ci_high)
+                else f"{math.ceil(e.ci_high * 100 - 1e-9) / 100:.2f}"
+            )
+        else:
+            value = f"{e.estimate:+,.0f} crimes"
+            lo, hi = f"{e.ci_low:+,.0f}", f"{e.ci_high:+,.0f}"
+        rows.append(
+            {
+                "Outcome": e.outcome,
+                "Method": name,
+                "Role": {"headline": "Main", "robustness": "Check", "secondary": "Secondary"}[
+                    e.role
+                ],
+                "Estimate": value,
+                "Interval": f"{format_level(e.level)}: {lo} to {hi}",
+                "p (two-sided)": ""
+                if e.p_value is None
+                else format_p(e.p_value).removeprefix("p = "),
+            }
+        )
+    df = pd.DataFrame(rows)
+    return Table(
+        df,
+        caption="Every estimate (ratios: 1 = no change, below 1 = fewer crimes than expected)",
+        numeric=("Estimate", "Interval", "p (two-sided)"),
+    )
+
+
+def analyses_table(ctx: ReportContext) -> Table:
+    ev = ctx.evaluation
+    rows = []
+    for name, role, label, assumes in ev.analyses:
+        done = [o.outcome for o in ev.estimated_outcomes if name in o.results]
+        rows.append(
+            {
+                "Analysis": label,
+                "Role": {"headline": "Main", "check": "Check", "secondary": "Secondary"}.get(
+                    role, role
+                ),
+                "Assumes": assumes,
+                "Computed for": ", ".join(done) if done else "not computed",
+            }
+        )
+    return Table(pd.DataFrame(rows), caption="Every analysis, its role and what it assumes")
+
+
+def _selection_table(ctx: ReportContext) -> Table | None:
+    sel = ctx.primary.get("selection")
+    if sel is None:
+        return None
+    names = ctx.evaluation.prepared.areas.set_index(C.AREA)[C.NAME]
+    t = sel.tidy().sort_values("rank").head(5)
+    df = pd.DataFrame(
+        {
+            "Area": t["area"].map(names).fillna(t["area"]).astype(str).to_numpy(),
+            "Rank": t["rank"].astype(int).astype(str).to_numpy(),
+            "Similarity (lower is closer)": t["score"].map("{:.2f}".format).to_numpy(),
+        }
+    )
+    return Table(
+        df,
+        caption="Comparison areas most like the pilot area before the start (shown, not used "
+        "to choose the comparison)",
+        numeric=("Rank", "Similarity (lower is closer)"),
+    )
+
+
+def _provenance_items(ctx: ReportContext) -> Items:
+    p = ctx.provenance or {}
+    items = []
+    if "config" in p:
+        items.append(f"Config {p['config']['path']}: SHA-256 {p['config']['sha256']}.")
+    for i in p.get("inputs", []):
+        items.append(f"{i['field']} ({i['path']}, {i['bytes']:,} bytes): SHA-256 {i['sha256']}.")
+    if "data_period" in p:
+        items.append(f"Data period: {p['data_period'][0]} to {p['data_period'][1]}.")
+    if "packages" in p:
+        items.append("Software: " + ", ".join(f"{k} {v}" for k, v in p["packages"].items()) + ".")
+    if p.get("git_commit"):
+        items.append(f"pilot-eval git commit: {p['git_commit']}.")
+    if "run_date" in p:
+        items.append(f"Run on {p['run_date']}.")
+    return Items(tuple(items) or ("Provenance was not recorded for this run.",))
+
+
+def appendix(ctx: ReportContext) -> Section:
+    thr = ctx.threshold
+    notes = [*ctx.evaluation.prepared.data_notes]
+    notes.append(
+        f"Counts from 1 to {thr - 1} are shown as '<{thr}' in tables, and charts of the pilot "
+        "area are drawn by quarter or year when a month would show such a count, so no victim "
+        "can be identified; maps show areas and intervention sites, never individual crimes."
+    )
+    subs = [
+        Section(
+            id="all-estimates",
+            title="Every estimate",
+            level=3,
+            blocks=(
+                Text(
+                    "Checks and secondary figures assume things the main result "
+                    "does not (see the next table); they are shown for completeness."
+                ),
+                estimates_table(ctx),
+            ),
+        ),
+        Section(id="all-analyses", title="Every analysis", level=3, blocks=(analyses_table(ctx),)),
+    ]
+    sel = _selection_table(ctx)
+    if sel is not None:
+        subs.append(
+            Section(
+                id="similar-areas",
+                title="Comparison areas most like the pilot area",
+                level=3,
+                blocks=(sel,),
+            )
+        )
+    subs += [
+        Section(id="about-data", title="About the data", level=3, blocks=(Items(tuple(notes)),)),
+        Section(
+            id="methods",
+            title="Methods in brief",
+            level=3,
+            blocks=(
+                Items(
+                    (
+                        "**Comparison.** The pilot area's change is measured against the "
+                        "comparison areas' trend over the same months (a difference-in-"
+                        "differences on counts, given as a ratio: 1 means no change).",
+                        "**Main interval.** Conformal inference over time (Chernozhukov, "
+                        "Wüthrich and Zhu 2021) asks which changes fit the pilot area's own "
+                        "month-to-month noise; it stays valid with one pilot area. Its level is "
+                        "the real one the design allows, not a nominal 95 %.",
+                        "**Ranking.** Every area in turn is treated as if it had the pilot; the "
+                        "pilot area's rank among all of them (itself included) gives a p-value "
+                        "no smaller than 1 divided by the number of areas.",
+                        "**What could be detected.** The smallest change the main test detects "
+                        f"{ctx.power * 100:g} % of the time, simulated from the months before the "
+                        "start; a result that is not clear is never read as proof that the pilot did "
+                        "nothing.",
+                        "**Displacement.** Crime in the area around the pilot area, by the "
+                        "weighted displacement difference (Wheeler and Ratcliffe 2018).",
+                        "Method notes and sources: ARCHITECTURE.md and docs in the pilot-eval "
+                        "toolkit (one-treated-area methods note).",
+                    )
+                ),
+            ),
+        ),
+        Section(id="provenance", title="Provenance", level=3, blocks=(_provenance_items(ctx),)),
+    ]
+    return Section(id="appendix", title="Appendix", subsections=tuple(subs), appendix=True)
+
+
+def all_sections(ctx: ReportContext) -> tuple[Section, ...]:
+    """The report's sections, in order (the summary first)."""
+    return (
+        summary(ctx),
+        effect(ctx),
+        feelings_of_safety(ctx),
+        mechanism(ctx),
+        moderators(ctx),
+        implementation(ctx),
+        economic_cost(ctx),
+        limitations(ctx),
+        not_computed(ctx),
+        appendix(ctx),
+    )

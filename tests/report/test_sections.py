@@ -1,0 +1,131 @@
+"""The report's sections and page on the demo: tables suppressed, provenance recorded,
+reruns byte-identical, the page self-contained."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import replace
+
+import pytest
+
+import pilot_eval as pe
+from pilot_eval import columns as C
+from pilot_eval.report import all_sections, report_context, sections
+from pilot_eval.report.page import publish
+
+
+@pytest.fixture(scope="module")
+def evaluation(demo_pilot):
+    return pe.evaluate(pe.prepare(demo_pilot.config_path))
+
+
+@pytest.fixture(scope="module")
+def ctx(evaluation, demo_pilot):
+    return report_context(evaluation, config_path=demo_pilot.config_path)
+
+
+def test_before_after_table_suppresses_small_counts(ctx):
+    block = ctx.primary
+    totals = block.totals.copy()
+    totals.loc[totals[C.GROUP] == "buffer", ["pre", "post"]] = [3, 0]
+    table = sections.before_after_table(ctx, replace(block, totals=totals)).frame
+    row = table[table["Area"].str.startswith("Area around")].iloc[0]
+    assert ctx.threshold == 10  # the default: the demo config does not set it
+    assert row.iloc[1] == "<10" and row.iloc[2] == "0"  # a true zero is not a small count
+    assert row["Per month before"] == "–" and row["Raw change"] == "–"
+    for col in table.columns[1:3]:
+        for v in table[col]:
+            assert v in ("<10", "0") or int(v.replace(",", "")) >= 10
+
+
+def test_threshold_is_configurable_never_below_3(demo_pilot, tmp_path):
+    import yaml
+
+    from pilot_eval.errors import ConfigError
+
+    raw = yaml.safe_load(demo_pilot.config_path.read_text())
+    raw["report"]["small_count_threshold"] = 2
+    bad = tmp_path / "bad.yml"
+    bad.write_text(yaml.safe_dump(raw))
+    with pytest.raises(ConfigError, match="small_count_threshold"):
+        pe.load_config(bad)
+
+
+def test_estimates_table_has_every_estimate_with_real_levels(ctx, evaluation):
+    t = sections.estimates_table(ctx).frame
+    assert len(t) == len(evaluation.estimates)
+    placebo = t[t["Method"].str.startswith("Placebo")].iloc[0]
+    assert placebo["Interval"].startswith("88.8 %")  # 1 - 2/18, rounded down
+    main = t[t["Role"] == "Main"].iloc[0]
+    assert main["Interval"].startswith("95.8 %")  # conformal, 1 - 2/48
+
+
+def test_no_information_checks_are_not_shown(ctx):
+    nc = sections.not_computed(ctx).words()
+    pt = ctx.primary.get("placebo_time")
+    agree = sections.outcome_section(ctx, ctx.primary, primary=True).subsections[0].words()
+    if pt.n_fake >= 6:
+        assert f"Computed at {pt.n_fake} fake start dates" in agree
+    else:
+        assert "fake start" not in agree.lower() and "Fake start dates" in nc
+
+
+def test_every_table_has_a_caption_and_every_figure_alt_text(ctx):
+    def walk(s):
+        yield from s.blocks
+        for sub in s.subsections:
+            yield from walk(sub)
+
+    blocks = [b for s in all_sections(ctx) for b in walk(s)]
+    tables = [b for b in blocks if isinstance(b, pe.report.Table)]
+    figures = [b for b in blocks if isinstance(b, pe.report.Figure)]
+    assert tables and figures
+    assert all(t.caption for t in tables)
+    for f in figures:
+        assert len(f.alt) > 40 and "No description" not in f.alt and f.caption
+
+
+def test_provenance_and_summary_in_results_json(evaluation, demo_pilot, tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764547200")
+    results, page = publish(evaluation, tmp_path, config_path=demo_pilot.config_path)
+    doc = json.loads(results.read_text())
+    prov = doc["provenance"]
+    assert prov["config"]["path"] == "demo-belvedere.yml"
+    assert re.fullmatch(r"[0-9a-f]{64}", prov["config"]["sha256"])
+    fields = {i["field"] for i in prov["inputs"]}
+    assert {"data.crimes", "data.boundaries", "data.interventions", "data.survey"} <= fields
+    assert all(not i["path"].startswith("/") for i in prov["inputs"])
+    assert (
+        prov["run_date"] == "2025-12-01T00:00:00Z"
+        and prov["run_date_source"] == "SOURCE_DATE_EPOCH"
+    )
+    assert {"pilot-eval", "pandas", "statsmodels", "geopandas"} <= set(prov["packages"])
+    assert doc["summary"]["evidence_level"] == 3
+    assert doc["summary"]["sentence"].startswith("Recorded VAWG-related offences in Demo")
+    html = page.read_text(encoding="utf-8")
+    assert prov["config"]["sha256"] in html  # the provenance section
+
+
+def test_an_edited_input_changes_its_digest(demo_pilot, tmp_path):
+    from pilot_eval.pipeline.provenance import file_digest
+
+    f = tmp_path / "x.csv"
+    f.write_bytes(b"a,b\n1,2\n")
+    before = file_digest(f)
+    f.write_bytes(b"a,b\n1,3\n")  # same size
+    assert file_digest(f)[0] != before[0] and file_digest(f)[1] == before[1]
+
+
+def test_page_is_self_contained_and_byte_identical(evaluation, demo_pilot, tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764547200")
+    _, a = publish(evaluation, tmp_path / "a", config_path=demo_pilot.config_path)
+    _, b = publish(evaluation, tmp_path / "b", config_path=demo_pilot.config_path)
+    assert a.read_bytes() == b.read_bytes()
+    assert (tmp_path / "a" / "results.json").read_bytes() == (
+        tmp_path / "b" / "results.json"
+    ).read_bytes()
+    html = a.read_text(encoding="utf-8")
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", html)
+    assert "<script" not in html and "MathJax" not in html and "require.js" not in html
+    assert html.count("<h1") == 1 and '<html lang="en">' in html
