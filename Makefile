@@ -15,7 +15,7 @@ export MKL_NUM_THREADS ?= 1
 DEMO_STAMP  := data/demo/truth.json
 
 .DEFAULT_GOAL := help
-.PHONY: help setup report demo-data test lint format golden benchmarks clean
+.PHONY: help setup report demo-data test lint format golden benchmarks clean browser-deps
 
 help: ## list the targets
 	@echo "Targets (the README's two commands are make report and make test):"
@@ -53,11 +53,33 @@ format: $(STAMP) ## reformat and autofix src, tests and benchmarks with ruff
 
 # Library tests (with coverage, configured in pyproject.toml's [tool.coverage]), then
 # notebooks: the template in lax mode, the golden demo notebook strictly.
-test: $(DEMO_STAMP) lint ## lint, then pytest with coverage, then the notebooks with nbval
+test: $(DEMO_STAMP) lint browser-deps ## lint, then pytest with coverage, then the notebooks with nbval
 	$(BIN)/pytest --cov=pilot_eval --cov-report=term:skip-covered
 	$(BIN)/pytest --nbval-lax --nbval-current-env -p no:cacheprovider notebooks/evaluate_pilot.ipynb
 	$(BIN)/pytest --nbval --nbval-current-env -p no:cacheprovider \
 		--nbval-sanitize-with tests/golden/sanitize.cfg tests/golden/evaluate_pilot_demo.ipynb
+
+# The browser tests (tests/browser/) open the report in the system's Chromium and read its
+# PDF with poppler-utils. On Debian (CI: a bare machine, as root) both are installed when
+# missing; silent when present. Playwright never downloads a browser of its own.
+# PILOT_EVAL_CHROMIUM=/path/to/chrome uses another browser; PILOT_EVAL_NO_BROWSER=1 skips it all.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+browser-deps: ## install Debian's chromium and poppler-utils if missing (for tests/browser)
+	@if [ "$$PILOT_EVAL_NO_BROWSER" = 1 ]; then exit 0; fi; \
+	if { [ -n "$$PILOT_EVAL_CHROMIUM" ] || [ -x /usr/bin/chromium ]; } && \
+		command -v pdftoppm >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1; then exit 0; fi; \
+	if ! command -v apt-get >/dev/null 2>&1; then \
+		echo "browser tests: install Chromium and poppler-utils (pdftoppm, pdftotext), or set PILOT_EVAL_NO_BROWSER=1"; \
+		exit 1; fi; \
+	if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	echo "Installing Debian's chromium and poppler-utils for the browser tests (apt-get)"; \
+	log=$$(mktemp); \
+	{ $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
+		--no-install-recommends chromium poppler-utils fonts-liberation fonts-dejavu-core; } \
+		>"$$log" 2>&1 || { tail -n 20 "$$log"; rm -f "$$log"; \
+		echo "Could not install chromium: run 'apt-get install chromium poppler-utils' as root"; \
+		exit 1; }; \
+	rm -f "$$log"
 
 # Re-make the golden notebook after an intended change in the report's output.
 golden: $(DEMO_STAMP) ## re-make tests/golden/ after an intended change in the report's output
