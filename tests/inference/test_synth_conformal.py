@@ -50,7 +50,10 @@ def test_interval_contains_estimate_and_matches_its_test():
     assert excludes == (min(res.p_decrease, res.p_increase) <= (1 + 0.5) / 48)
     y = sp.counts[0].astype(float)
     # The ends are accepted, and just beyond them rejected (located to ~1e-10).
-    for end, out in ((res.ci_low, res.ci_low * (1 - 1e-8)), (res.ci_high, res.ci_high * (1 + 1e-8))):
+    for end, out in (
+        (res.ci_low, res.ci_low * (1 - 1e-8)),
+        (res.ci_high, res.ci_high * (1 + 1e-8)),
+    ):
         inside = synth_conformal_test(y[16], y[:16].T, sp.post, end)
         beyond = synth_conformal_test(y[16], y[:16].T, sp.post, out)
         assert min(inside.p_decrease, inside.p_increase) > 1.5 / 48

@@ -57,9 +57,7 @@ MBAR_GRID = (0.0, 0.5, 1.0, 2.0)
 # --------------------------------------------------------------------------------------------
 # Array core
 # --------------------------------------------------------------------------------------------
-def _split(
-    y: np.ndarray, assign: np.ndarray, pool: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+def _split(y: np.ndarray, assign: np.ndarray, pool: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Pilot-set and comparison series ``(..., K, T)`` for each assignment (rows of ``assign``
     index into ``pool``; the comparison is the rest of ``pool``)."""
     sub = y[..., pool, :]
@@ -111,7 +109,9 @@ def _fit_trend(t: np.ndarray, n: np.ndarray, pre: np.ndarray) -> _TrendFit:
     w = np_ * p * (1.0 - p)
     h00, h01, h11 = w.sum(-1), (w * sp).sum(-1), (w * sp * sp).sum(-1)
     det = h00 * h11 - h01**2
-    cov = np.stack([np.stack([h11, -h01], -1), np.stack([-h01, h00], -1)], -2) / det[..., None, None]
+    cov = (
+        np.stack([np.stack([h11, -h01], -1), np.stack([-h01, h00], -1)], -2) / det[..., None, None]
+    )
     used = (np_ > 0).sum(-1)
     with np.errstate(divide="ignore", invalid="ignore"):
         chi = np.where(w > 0, (tp - np_ * p) ** 2 / w, 0.0).sum(-1)
@@ -386,7 +386,9 @@ def sensitivity_arrays(
         treated, max_enumerate=max_enumerate, n_draws=n_draws, seed=seed
     )
     obs = np.flatnonzero(treated)[None, :]
-    th, se, m = (a[..., 0] for a in _event_terms(*_split(y, obs, np.arange(treated.size)), post, width))
+    th, se, m = (
+        a[..., 0] for a in _event_terms(*_split(y, obs, np.arange(treated.size)), post, width)
+    )
     thj, sej, _ = _event_terms(*_split(y, assign, pool), post, width)
     lo, hi, _, real = _invert(th, se, thj / sej, level)
     b = _bins(post, width)

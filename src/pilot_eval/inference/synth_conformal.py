@@ -20,7 +20,7 @@ from .._checks import check_level, check_positive
 from ..errors import EstimationError
 from ..estimators.synth import simplex_weights
 from ..results import Estimate, Result, Role
-from ..wording import OTHERS_REFERENCE, describe_interval, describe_ratio, format_p
+from ..wording import describe_interval, describe_ratio, format_p
 from ._common import TIE_RTOL
 from .conformal import END_RTOL
 from .intervals import closest_achievable_level

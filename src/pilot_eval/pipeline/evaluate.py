@@ -182,6 +182,9 @@ class Evaluation:
             "placebo": [_placebo_json(o) for o in done if o.get("placebo") is not None],
             "data_notes": list(self.prepared.data_notes),
         }
+        extra["sensitivity"] = [
+            o["sensitivity"].to_json() for o in done if o.get("sensitivity") is not None
+        ]
         if self.survey is not None:
             extra["survey"] = self.survey.to_json()
         extra["analyses"] = [
