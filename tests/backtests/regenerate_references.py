@@ -33,7 +33,7 @@ def diffs(old, new, path="$"):
         if len(old) != len(new):
             return [f"{path}: {len(old)} items, now {len(new)}"]
         return [d for i, (a, b) in enumerate(zip(old, new)) for d in diffs(a, b, f"{path}[{i}]")]
-    if isinstance(old, float) and isinstance(new, (int, float)):
+    if isinstance(old, float) and isinstance(new, int | float):
         return (
             []
             if math.isclose(old, new, rel_tol=1e-9, abs_tol=1e-9)
