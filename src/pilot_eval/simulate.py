@@ -166,6 +166,7 @@ def simulate_panels(
     month_noise: float = 0.05,
     ar1: float = 0.0,
     effect: float = 1.0,
+    trend: float = 0.0,
     n_reps: int = 1,
     start: str = "2021-04",
     seed: int = 0,
@@ -204,6 +205,11 @@ def simulate_panels(
         mixture with the same variance-to-mean ratio and serially correlated latent noise.
     effect
         True incidence-rate ratio in treated areas' post months (1 = no effect).
+    trend
+        Log-scale drift per month of the treated areas relative to the others (0, the
+        default, gives parallel trends; -0.01 is a fall of about 1 % a month that has nothing
+        to do with the pilot). The drift is centred on the last pre month, so the treated
+        areas' pre-period means keep roughly their size; ``expected`` excludes it.
     n_reps
         Number of replications ``R``.
     start
@@ -220,7 +226,8 @@ def simulate_panels(
     Notes
     -----
     Model: ``y_rit ~ Poisson(mu_it * s_rt * g_rit)`` with ``mu_it = m_i * season_t`` (times
-    ``effect`` for treated areas' post months), ``s_rt`` a common lognormal month shock and
+    ``effect`` for treated areas' post months and ``exp(trend * (t - t_last_pre))`` for
+    treated areas), ``s_rt`` a common lognormal month shock and
     ``g_rit`` a mean-one mixing variable with variance ``(phi_i - 1) / mu_it`` so that
     ``Var(y | s) ≈ phi_i * mean`` (``phi_i`` uniform on ``variance_ratio``): gamma (negative binomial, the NB1 variance function) or,
     with ``ar1 > 0``, lognormal with AR(1) latent log-noise. Everything is drawn in one
@@ -231,6 +238,8 @@ def simulate_panels(
         raise ConfigError("need n_areas >= 2, n_pre >= 1, n_post >= 1 and n_reps >= 1")
     if effect <= 0:
         raise ConfigError(f"effect is a rate ratio and must be positive, got {effect}")
+    if not np.isfinite(trend):
+        raise ConfigError(f"trend must be a finite log-scale drift per month, got {trend}")
     if not 0 <= ar1 < 1:
         raise ConfigError(f"ar1 must be in [0, 1), got {ar1}")
     lo_v, hi_v = variance_ratio
@@ -257,6 +266,9 @@ def simulate_panels(
     season = season / season.mean()
     expected = m[:, None] * season[None, :]
     mu = expected * np.where(treated_mask[:, None] & post[None, :], effect, 1.0)
+    if trend != 0.0:
+        drift = np.exp(trend * (np.arange(n_months) - (n_pre - 1)))
+        mu = mu * np.where(treated_mask[:, None], drift[None, :], 1.0)
 
     shock = np.exp(rng.normal(0.0, month_noise, size=(n_reps, 1, n_months)) - month_noise**2 / 2)
     mean = mu[None, :, :] * shock

@@ -14,7 +14,7 @@ Adding an analysis is one estimator module (``estimators/`` or ``inference/``) p
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
@@ -286,10 +286,30 @@ def _placebo_row(interval: Any, x: AnalysisInput) -> tuple[Estimate, ...]:
             role="headline",
             note=(
                 f"rank {placebo.rank} of {placebo.n_reference} (pilot area counted in its own "
-                f"reference set); smallest possible p {placebo.min_p:.4f}; one-sided p for a "
-                f"fall {placebo.p_one_sided:.4f}; interval: size-adjusted placebo interval, "
+                f"reference set); p_value is two-sided; smallest possible p {placebo.min_p:.4f}; "
+                f"one-sided p for a fall {placebo.p_one_sided:.4f}; interval: size-adjusted placebo interval, "
                 f"real level {interval.level:.3f}"
             ),
+        ),
+    )
+
+
+def _wdd_rows(result: Any, x: AnalysisInput) -> tuple[Estimate, ...]:
+    """Two estimands, two names: the pilot area alone, and pilot area plus buffer."""
+    total = result.to_estimate(outcome=x.name, role="robustness", term="total")
+    local = result.to_estimate(outcome=x.name, role="robustness", term="local")
+    return (
+        replace(
+            total,
+            method=f"{result.method}_total",
+            note=(total.note + " " if total.note else "")
+            + "estimand: crimes prevented in the pilot area plus its buffer (displacement)",
+        ),
+        replace(
+            local,
+            method=f"{result.method}_local",
+            note=(local.note + " " if local.note else "")
+            + "estimand: crimes prevented in the pilot area alone",
         ),
     )
 
@@ -332,12 +352,35 @@ def _placebo_time(x: AnalysisInput) -> Result:
     return placebo_in_time(x.panel, outcome=x.name, direction=x.outcome.expected_change)
 
 
+#: Fewest fake start dates for the placebo-in-time picture to be shown.
+MIN_FAKE_STARTS = 6
+_PLACEBO_TIME_MIN_PRE = 12  # placebo_in_time's default min_pre
+
+
+def n_fake_starts(
+    pre_months: int, post_months: int, *, min_pre: int = _PLACEBO_TIME_MIN_PRE
+) -> int:
+    """Fake start dates that fit, counted as ``inference/placebo_time.py`` ``_design`` does.
+
+    Window ``w = min(post, pre - min_pre)``; starts ``min_pre, ..., pre - w``.
+    """
+    w = min(post_months, pre_months - min_pre)
+    if w < 1:
+        return 0
+    return max(0, pre_months - w - min_pre + 1)
+
+
 def _needs_pre_year(x: AnalysisInput) -> str | None:
-    if x.config.windows.pre_months > 13:
+    w = x.config.windows
+    n = n_fake_starts(w.pre_months, w.post_months)
+    if n >= MIN_FAKE_STARTS:
         return None
     return (
-        f"fake start dates need more than 13 months before the start (a year of history "
-        f"before the first fake start); this evaluation has {x.config.windows.pre_months}"
+        f"only {n} fake start date{'' if n == 1 else 's'} fit (at least {MIN_FAKE_STARTS} are "
+        f"needed, each with a year of history before it and a window as long as the "
+        f"{min(w.post_months, max(w.pre_months - _PLACEBO_TIME_MIN_PRE, 0))} months after the "
+        f"start ending before the real start); this evaluation has {w.pre_months} months "
+        "before the start"
     )
 
 
@@ -370,6 +413,54 @@ def _synth(x: AnalysisInput) -> Result:
     from ..estimators.synth import synthetic_control
 
     return synthetic_control(x.panel, outcome=x.name, alpha=x.alpha)
+
+
+def _synth_conformal(x: AnalysisInput) -> Result:
+    from ..inference.synth_conformal import synth_conformal
+
+    return synth_conformal(x.panel, outcome=x.name, level=1.0 - x.alpha)
+
+
+def _pretrend(x: AnalysisInput) -> Result:
+    from ..inference.pretrend import pretrend_test
+
+    return pretrend_test(x.panel, outcome=x.name, alpha=0.10, seed=x.seed)
+
+
+def _trend_robust(x: AnalysisInput) -> Result:
+    from ..inference.pretrend import trend_robust_did
+
+    return trend_robust_did(x.panel, outcome=x.name, level=1.0 - x.alpha, seed=x.seed)
+
+
+def _sensitivity(x: AnalysisInput) -> Result:
+    from ..inference.pretrend import trend_sensitivity
+
+    bins = 12 if x.config.windows.pre_months >= 24 else 3
+    return trend_sensitivity(
+        x.panel, outcome=x.name, level=1.0 - x.alpha, bin_months=bins, seed=x.seed
+    )
+
+
+def _sensitivity_requires(x: AnalysisInput) -> str | None:
+    if x.config.windows.pre_months >= 6:
+        return None
+    return (
+        "the sensitivity analysis needs at least two periods before the start to see how much "
+        f"the pilot area's trend moved (this evaluation has {x.config.windows.pre_months} months)"
+    )
+
+
+def _pre_months_at_least(n: int) -> Callable[[AnalysisInput], str | None]:
+    def requires(x: AnalysisInput) -> str | None:
+        if x.config.windows.pre_months >= n:
+            return None
+        return (
+            f"a pre-period trend needs at least {n} months before the start (this evaluation "
+            f"has {x.config.windows.pre_months})"
+        )
+
+    return requires
 
 
 def _selection(x: AnalysisInput) -> Result:
@@ -499,7 +590,7 @@ def _builtin() -> Registry:
             assumes="Poisson counts widened for overdispersion; no serial correlation",
             run=_wdd,
             needs=("dispersion",),
-            estimates=_role_estimates("robustness"),
+            estimates=_wdd_rows,
         )
     )
     r.add(
@@ -561,6 +652,51 @@ def _builtin() -> Registry:
             assumes="a weighted mix of comparison areas tracks the pilot area before the start",
             run=_synth,
             requires=_one_treated("a synthetic control"),
+        )
+    )
+    r.add(
+        Analysis(
+            name="synth_conformal",
+            role="check",
+            label="Synthetic control with a conformal interval",
+            assumes="a weighted mix of comparison areas plus a constant tracks the pilot area; "
+            "its deviations are alike from month to month (valid with one treated area)",
+            run=_synth_conformal,
+            requires=_one_treated("a synthetic control"),
+            estimates=_role_estimates("robustness"),
+        )
+    )
+    r.add(
+        Analysis(
+            name="pretrend",
+            role="check",
+            label="Pre-trend test: was the pilot area already drifting away from the others?",
+            assumes="areas' pre-start drifts are alike (placebo-in-space on the monthly slope)",
+            run=_pretrend,
+            requires=_pre_months_at_least(6),
+        )
+    )
+    r.add(
+        Analysis(
+            name="trend_robust",
+            role="check",
+            label="Trend-adjusted comparison: the pilot area's own pre-start drift continued",
+            assumes="the pilot area's drift relative to the others would have continued in a "
+            "straight line; areas' detrended deviations alike",
+            run=_trend_robust,
+            requires=_pre_months_at_least(6),
+            estimates=_role_estimates("robustness"),
+        )
+    )
+    r.add(
+        Analysis(
+            name="sensitivity",
+            role="check",
+            label="Sensitivity: how big a departure from parallel trends would explain the "
+            "result away?",
+            assumes="departures after the start are bounded by a multiple of those seen before",
+            run=_sensitivity,
+            requires=_sensitivity_requires,
         )
     )
     r.add(

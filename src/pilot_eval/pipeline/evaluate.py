@@ -188,6 +188,9 @@ class Evaluation:
             "n_treated": self.prepared.n_treated,
             "n_comparison": int((self.prepared.areas[C.GROUP] == "comparison").sum()),
         }
+        extra["sensitivity"] = [
+            o["sensitivity"].to_json() for o in done if o.get("sensitivity") is not None
+        ]
         if self.survey is not None:
             extra["survey"] = self.survey.to_json()
         extra["analyses"] = [
