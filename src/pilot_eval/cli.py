@@ -48,9 +48,14 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from .config import load_config
+    from .pipeline import prepare
     from .report.run import check_output_root, run_pilot
 
     check_output_root(args.output_root)  # before anything runs
+    # The checks validate makes, before a kernel starts: a data problem is then one line
+    # naming the file and field (and no failed notebook), as with validate.
+    prepare(load_config(args.config))
     params = {name: _parse_value(value) for name, value in (args.parameter or [])}
     outputs = run_pilot(
         args.config,

@@ -561,6 +561,31 @@ CASES = [
         command="run",
     ),
     Edge("output-root-read-only", lambda c: None, ("--output-root",), command="run-read-only"),
+    # -- run makes validate's checks before a kernel starts: the same one line, no notebook --
+    Edge(
+        "run-police-header-only",
+        police_header_only,
+        ("2024-02-metropolitan-street.csv", "line 2", "header but no rows"),
+        command="run",
+    ),
+    Edge(
+        "run-single-comparison-area",
+        config_field("comparison", ["DEMO02"]),
+        ("{data}/areas.geojson", "comparison", "at least 2"),
+        command="run",
+    ),
+    Edge(
+        "run-survey-one-wave",
+        survey_only_pre,
+        ("{data}/survey.csv", "column 'wave'"),
+        command="run",
+    ),
+    Edge(
+        "run-log-count-1e20",
+        log_cell("count", "100000000000000000000"),
+        ("{data}/interventions.csv", "line 2, column 'count'"),
+        command="run",
+    ),
 ]
 
 REPAIRED = [
