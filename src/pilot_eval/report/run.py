@@ -17,6 +17,8 @@ staging folders left by a killed run are removed by the next run of that slug.
 from __future__ import annotations
 
 import contextlib
+import gc
+import logging
 import os
 import shutil
 import signal
@@ -37,9 +39,11 @@ PDF_NAME = "report.pdf"
 FAILED_NOTEBOOK = "evaluate_pilot.FAILED.ipynb"
 FAILED_NOTE = "FAILED.txt"
 LOCK_NAME = ".pilot-eval.lock"
-#: Kernel options: its own log (the "running over TCP without encryption" warning, the
-#: "KeyboardInterrupt caught in kernel" line) is for developers, not for people running a report.
-KERNEL_ARGUMENTS = ("--IPKernelApp.log_level=CRITICAL",)
+KERNEL_LOG = ".kernel.log"
+#: Kernel options. The kernel's own log (the "running over TCP without encryption" warning,
+#: "KeyboardInterrupt caught in kernel") goes to ``.kernel.log`` in the report folder, never to
+#: the terminal (see :func:`_quiet_kernel_manager`); errors only, so the file stays short.
+KERNEL_ARGUMENTS = ("--IPKernelApp.log_level=ERROR",)
 
 
 @dataclass(frozen=True)
@@ -163,20 +167,44 @@ class _Signals:
         if self.deferred:
             self.pending = signum
             return
+        # Unwinding the executor after an interrupt makes its background tasks log "Kernel
+        # died" and "Task exception was never retrieved" tracebacks: noise, not news.
+        _QUIET.active = True
         raise RunInterrupted(signum)
+
+
+class _QuietAfterInterrupt(logging.Filter):
+    """Drops the executor's log records while a run unwinds from an interrupt."""
+
+    active = False
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not self.active
+
+
+_QUIET = _QuietAfterInterrupt()
+_NOISY_LOGGERS = ("asyncio", "papermill", "nbclient", "traitlets")
 
 
 @contextlib.contextmanager
 def _interruptible() -> Iterator[_Signals]:
     state = _Signals()
+    loggers = [logging.getLogger(name) for name in _NOISY_LOGGERS]
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGINT, signal.SIGTERM):
             state.installed[sig] = signal.signal(sig, state.handler)
+    for log in loggers:
+        log.addFilter(_QUIET)
     try:
         yield state
     finally:
         for sig, old in state.installed.items():
             signal.signal(sig, old)
+        if _QUIET.active:
+            gc.collect()  # orphaned executor tasks report their errors now, while filtered
+        for log in loggers:
+            log.removeFilter(_QUIET)
+        _QUIET.active = False
 
 
 @contextlib.contextmanager
@@ -208,6 +236,24 @@ def _run_lock(folder: Path, slug: str) -> Iterator[None]:
         yield
     finally:
         os.close(fd)  # releases the lock
+
+
+def _quiet_kernel_manager(log_path: Path) -> type:
+    """A kernel manager whose kernel writes its own stderr to ``log_path``, not the terminal.
+
+    The kernel's stderr carries only its internals (log lines, a traceback when it is stopped
+    while starting), never cell output (that travels over the kernel's messages), so people
+    running a report never see it; the log stays beside the report for whoever debugs.
+    """
+    from jupyter_client import AsyncKernelManager
+
+    class QuietKernelManager(AsyncKernelManager):
+        async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
+            with open(log_path, "ab") as log:
+                kw["stderr"] = log
+                await super()._async_launch_kernel(kernel_cmd, **kw)
+
+    return QuietKernelManager
 
 
 def _clean_stale_staging(out: Path) -> None:
@@ -247,6 +293,7 @@ def _write_failure_note(
             if failed is not None
             else "failed notebook: none (the notebook did not start)",
             previous,
+            f"kernel log: {out / KERNEL_LOG}",
             "A successful run removes this file and the failed notebook.",
             "",
         ]
@@ -360,6 +407,7 @@ def run_pilot(
         ) from None
     with _interruptible() as signals, _run_lock(out, cfg.slug):
         _clean_stale_staging(out)
+        (out / KERNEL_LOG).unlink(missing_ok=True)  # this run's kernel log only
         staging = out.parent / f".{cfg.slug}.staging-{uuid.uuid4().hex[:8]}"
         executed = staging / NOTEBOOK_NAME
         try:
@@ -375,6 +423,7 @@ def run_pilot(
                 progress_bar=False,
                 cwd=str(staging),
                 extra_arguments=list(KERNEL_ARGUMENTS),
+                kernel_manager_class=_quiet_kernel_manager(out / KERNEL_LOG),
             )
             if not (staging / "results.json").is_file():
                 raise ReportError("the notebook ran to the end but wrote no results.json")
