@@ -208,7 +208,15 @@ def test_lsoa_level_file_with_datastore_style_headers(tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("value", "shown"), [(-1, "-1"), (2.5, "2.5"), ("lots", "'lots'"), ("", "an empty cell")]
+    ("value", "shown"),
+    [
+        (-1, "-1"),
+        (2.5, "2.5"),
+        ("lots", "'lots'"),
+        ("", "an empty cell"),
+        ("100000000000000000000", "100000000000000000000"),  # would overflow int64
+        ("inf", "inf"),
+    ],
 )
 def test_bad_count_names_line_and_column(tmp_path, value, shown):
     df = ward_current().astype({"202403": object})

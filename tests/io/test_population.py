@@ -120,3 +120,13 @@ def test_real_ons_mid2020_lsoa_population():
     assert pop.area.str.match(r"^E01\d{6}$").all()
     assert (pop.population > 0).all()
     assert 8.5e6 < pop.population.sum() < 9.5e6  # London, mid-2020
+
+
+def test_huge_population_is_refused_with_line_and_column(tmp_path):
+    from pilot_eval.errors import DataValidationError
+    from pilot_eval.io.population import read_population
+
+    p = tmp_path / "pop.csv"
+    p.write_text("area,population\nE01,1200\nE02,1e20\n")
+    with pytest.raises(DataValidationError, match=r"line 3, column 'population' has '1e20'"):
+        read_population(p)

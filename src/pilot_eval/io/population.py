@@ -203,13 +203,13 @@ def read_population(
             f"({int(codes.duplicated().sum())} repeated row(s) in all)."
         )
     num = numeric_cells(df[value])
-    bad = (num.isna() | (num < 0) | ~np.isfinite(num.fillna(0))).to_numpy()
+    bad = (num.isna() | (num < 0) | (num > 1e9) | ~np.isfinite(num.fillna(0))).to_numpy()
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         shown = repr(df[value].iloc[i]) if df[value].iloc[i].strip() else "an empty cell"
         raise DataValidationError(
             f"{path}: line {line_of_record(path, i)}, column '{value}' has {shown}, which is "
-            f"not a population (a number ≥ 0); {int(bad.sum())} bad row(s). Fix the cell."
+            f"not a population (a number from 0 to 10^9); {int(bad.sum())} bad row(s). Fix the cell."
         )
     return pd.DataFrame({C.AREA: codes.astype(str).to_numpy(), POPULATION: num.to_numpy()})
 

@@ -188,8 +188,12 @@ def text_column(df: pd.DataFrame, col: str, path: Path, is_csv: bool, *, what: s
     return s.astype(str)
 
 
+#: Largest count accepted in a table cell: beyond it is a typo (and would overflow int64).
+MAX_COUNT = 10**9
+
+
 def bad_count_mask(s: pd.Series) -> tuple[np.ndarray, pd.Series]:
-    """(mask of cells that are not whole numbers ≥ 0, numeric series)."""
+    """(mask of cells that are not whole numbers from 0 to :data:`MAX_COUNT`, numeric series)."""
     if pd.api.types.is_bool_dtype(s):
         return np.ones(len(s), dtype=bool), s
     if pd.api.types.is_numeric_dtype(s):
@@ -199,7 +203,7 @@ def bad_count_mask(s: pd.Series) -> tuple[np.ndarray, pd.Series]:
         num = pd.to_numeric(text, errors="coerce")
     v = pd.Series(num).to_numpy(dtype="float64", na_value=np.nan)
     with np.errstate(invalid="ignore"):
-        bad = np.isnan(v) | (v < 0) | (v != np.floor(v))
+        bad = ~np.isfinite(v) | (v < 0) | (v != np.floor(v)) | (v > MAX_COUNT)
     return bad, num
 
 
@@ -222,7 +226,7 @@ def count_columns(df: pd.DataFrame, cols: Sequence[str], path: Path, is_csv: boo
         raise DataValidationError(
             f"{path}: {row_position(is_csv, i)}, column '{col}' has {shown_cell(df[col].iloc[i])}, "
             "which is not a count "
-            f"(a whole number ≥ 0); {int(stacked.sum())} bad cell(s) in all. Fix the cell "
+            f"(a whole number from 0 to 10^9); {int(stacked.sum())} bad cell(s) in all. Fix the cell "
             "(a month with no offences should be 0) or re-download the table."
         )
     ints = pd.DataFrame({c: converted[c].to_numpy(dtype="int64") for c in cols}, index=df.index)

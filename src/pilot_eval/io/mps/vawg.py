@@ -177,7 +177,7 @@ def read_vawg_raw(
         i = int(np.flatnonzero(bad)[0])
         raise DataValidationError(
             f"{path}: {where(i)}, column 'count' has {shown_cell(df['count'].iloc[i])}, which is not a "
-            f"count (a whole number ≥ 0); {int(bad.sum())} bad row(s). Fix or remove the row."
+            f"count (a whole number from 0 to 10^9); {int(bad.sum())} bad row(s). Fix or remove the row."
         )
     out = pd.DataFrame({C.MONTH: month, C.COUNT: num.astype("int64").to_numpy()})
     check_coverage(
