@@ -655,15 +655,16 @@ class SensitivityResult(Result):
         head = (
             f"Sensitivity to pre-existing trends ({self.outcome}): after the start the pilot "
             f"area had {describe_ratio(self.effect, reference='the last ' + unit + ' before it')} "
-            f"relative to the comparison areas (average of the {self.n_post_bins} {unit}s; "
-            f"{describe_interval(self.ci_low, self.ci_high, self.level)}). Before the start, "
+            f"relative to the comparison areas ("
+            + (f"average of the {self.n_post_bins} {unit}s; " if self.n_post_bins > 1 else "")
+            + f"{describe_interval(self.ci_low, self.ci_high, self.level)}). Before the start, "
             f"the pilot area's ratio to the other areas changed by up to "
             f"{np.expm1(self.m) * 100:.0f} % from one {unit} to the next."
         )
         if self.breakdown <= 0:
             tail = (
-                "The interval already includes no change, so there is no effect for a trend "
-                "to explain away."
+                "The interval already includes no change, so there is no clear change for a "
+                "trend to explain away."
             )
         else:
             tail = (

@@ -293,6 +293,9 @@ def _headline_text(ctx: ReportContext, o: Any) -> list[Text]:
         ),
         Text(_rank_sentence(ctx, o)),
     ]
+    trend = _trend_text(ctx, o)
+    if trend is not None:
+        parts.append(trend)
     if not _went_way(cf.irr, o.expected_change) and pct_change(cf.irr) >= 1:
         aim = "fall" if o.expected_change == "decrease" else "rise"
         parts.append(Text(f"The change went the other way from the {aim} the pilot aimed for."))
@@ -305,6 +308,53 @@ def _headline_text(ctx: ReportContext, o: Any) -> list[Text]:
             )
         )
     return parts
+
+
+def fragile(ctx: ReportContext, o: Any) -> bool:
+    """Does the pre-trend test, or the breakdown value, say the result is fragile?
+
+    Fragile when the pilot area was already drifting away from the others before the start
+    (the pre-trend test rejects at its own level, 0.10), or when the main result excludes no
+    change but a departure from parallel trends smaller than those already seen before the
+    start would undo that (breakdown value below 1).
+    """
+    pt, sens = o.get("pretrend"), o.get("sensitivity")
+    drift = pt is not None and pt.p_value <= pt.alpha
+    weak = sens is not None and _excludes_one(o["conformal"]) and sens.breakdown < 1
+    return bool(drift or weak)
+
+
+def _trend_text(ctx: ReportContext, o: Any) -> Text | None:
+    """Shown beside the headline only when the result is fragile to a pre-existing trend."""
+    if not fragile(ctx, o):
+        return None
+    pt, tr = o.get("pretrend"), o.get("trend_robust")
+    drift = pt is not None and pt.p_value <= pt.alpha
+    why = (
+        f"Before the start the pilot area was already drifting away from the other areas "
+        f"(by {abs(pt.pct_per_month):.1f} % a month; {format_p(pt.p_value, min_p=pt.min_p)}, "
+        "two-sided, against every area's own drift)."
+        if drift
+        else "A departure from the comparison areas' trend smaller than those seen before the "
+        "start would be enough to undo this result."
+    )
+    if tr is None:
+        return Text(f"{why} Read the result with that in mind.", kind="note")
+    lab = format_level(tr.level)
+    tr_excl = tr.ci_low > 1 or tr.ci_high < 1
+    undo = _excludes_one(o["conformal"]) and not tr_excl
+    return Text(
+        f"{why} Allowing for the pilot area's own earlier drift, the change is "
+        f"{lower_higher(tr.ratio)} than expected ({lab} interval: "
+        f"{interval_words(tr.ci_low, tr.ci_high)})"
+        + (
+            ", which includes no change: part or all of the change may be that earlier "
+            "trend carrying on."
+            if undo
+            else "."
+        ),
+        kind="warning" if undo else "note",
+    )
 
 
 def before_after_table(ctx: ReportContext, o: Any) -> Table:
@@ -414,34 +464,25 @@ def _agree(ctx: ReportContext, o: Any) -> Section:
                     "override it."
                 )
             )
-    es = o.get("event_study")
-    if es is not None and math.isfinite(es.pretrend_p):
-        if es.pretrend_p < 0.01:
-            blocks.append(
-                Text(
-                    "Before the start, the pilot area was already moving differently from the "
-                    f"comparison areas (test of no difference: {format_p(es.pretrend_p)}). "
-                    "Part of the change may be that earlier trend carrying on.",
-                    kind="warning",
-                )
+    ptest = o.get("pretrend")
+    if ptest is not None and not fragile(ctx, o):
+        blocks.append(
+            Text(
+                "There is no clear sign that the pilot area was drifting away from the "
+                f"comparison areas before the start ({format_p(ptest.p_value, min_p=ptest.min_p)}"
+                ", two-sided, against every area's own drift); such a check cannot prove they "
+                "moved in step."
             )
-        elif es.pretrend_p < 0.10:
-            blocks.append(
-                Text(
-                    "There is a weak sign that the pilot area was moving differently before "
-                    f"the start ({format_p(es.pretrend_p)}); a test this loose flags about one "
-                    "pilot in ten by chance, so it is a note, not a finding.",
-                    kind="note",
-                )
+        )
+    sens = o.get("sensitivity")
+    if sens is not None and _excludes_one(cf) and sens.breakdown > 0:
+        blocks.append(
+            Text(
+                "The result would no longer exclude no change if, after the start, the pilot "
+                "area had departed from the comparison areas' trend by more than "
+                f"{sens.breakdown:.1f} times the largest departure seen before it."
             )
-        else:
-            blocks.append(
-                Text(
-                    "There is no clear sign that the pilot area was moving differently from "
-                    f"the comparison areas before the start ({format_p(es.pretrend_p)}); the "
-                    "check has limited power, so it cannot prove they moved in step."
-                )
-            )
+        )
     pt = o.get("placebo_time")
     if pt is not None and pt.n_fake >= 6:
         blocks.append(
@@ -451,13 +492,14 @@ def _agree(ctx: ReportContext, o: Any) -> Section:
                 "windows overlap, so this is a picture of the area's history, not a test."
             )
         )
-    sc = o.get("synth")
+    sc = o.get("synth_conformal")
     if sc is not None:
         blocks.append(
             Text(
-                "A weighted mix of comparison areas built to track the pilot area before the "
-                f"start (a synthetic control) ranks the pilot area's later drift {sc.rank} of "
-                f"{sc.n_units} ({format_p(sc.p_value, min_p=1 / sc.n_units)}, two-sided)."
+                "Against a weighted mix of comparison areas built to track the pilot area "
+                f"before the start (a synthetic control), the change is "
+                f"{lower_higher(sc.ratio)} than expected ({format_level(sc.level)} interval: "
+                f"{interval_words(sc.ci_low, sc.ci_high)})."
             )
         )
     return Section(
@@ -808,7 +850,10 @@ _METHOD_NAMES = {
     "conformal": "Conformal inference over time (main result)",
     "placebo_in_space": "Placebo ranking, size-adjusted interval",
     "conley_taber": "Conley–Taber interval",
-    "wdd_scaled": "Weighted displacement difference (crimes)",
+    "wdd_scaled_total": "Weighted displacement difference, pilot area and buffer (crimes)",
+    "wdd_scaled_local": "Weighted displacement difference, pilot area alone (crimes)",
+    "synthetic_control_conformal": "Synthetic control, conformal interval",
+    "did_trend_adjusted": "Trend-adjusted difference-in-differences",
     "log_irr": "Log rate ratio (Wilson)",
     "did_quasipoisson_model": "Quasi-Poisson difference-in-differences",
     "its_quasipoisson_level": "Interrupted time series, level change",
