@@ -32,7 +32,11 @@ def diffs(old, new, path="$"):
     if isinstance(old, list):
         if len(old) != len(new):
             return [f"{path}: {len(old)} items, now {len(new)}"]
-        return [d for i, (a, b) in enumerate(zip(old, new)) for d in diffs(a, b, f"{path}[{i}]")]
+        return [
+            d
+            for i, (a, b) in enumerate(zip(old, new, strict=True))
+            for d in diffs(a, b, f"{path}[{i}]")
+        ]
     if isinstance(old, float) and isinstance(new, int | float):
         return (
             []

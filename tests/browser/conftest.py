@@ -188,6 +188,21 @@ def open_offline(browser) -> Iterator[Callable[..., OpenedPage]]:
 
 
 @pytest.fixture(scope="module")
+def open_offline_module(browser) -> Iterator[Callable[..., OpenedPage]]:
+    """Like :func:`open_offline`, for module-scoped pages (closed at the module's end)."""
+    contexts: list[Any] = []
+
+    def opener(html: Path, *, viewport: dict[str, int] | None = None) -> OpenedPage:
+        context, opened = _open(browser, html, viewport or VIEWPORT)
+        contexts.append(context)
+        return opened
+
+    yield opener
+    for c in contexts:
+        c.close()
+
+
+@pytest.fixture(scope="module")
 def demo_page(browser, demo_report) -> Iterator[OpenedPage]:
     """The demo report opened once (1280x800, offline) for the read-only checks of a module."""
     context, opened = _open(browser, demo_report, VIEWPORT)

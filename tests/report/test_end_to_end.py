@@ -95,3 +95,16 @@ def test_cli_run_and_validate(demo_pilot, tmp_path, capsys):
     bad = main(["run", str(demo_pilot.config_path), "-p", "ouput_dir", "x"])
     assert bad == 2
     assert "unknown notebook parameter" in capsys.readouterr().err
+
+
+def test_two_runs_are_byte_identical(demo_pilot, tmp_path, monkeypatch):
+    """Same config, same data, SOURCE_DATE_EPOCH set: the same bytes, notebook included,
+    wherever the reports are written; the notebook names the config by file name only."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764547200")
+    a = run_pilot(demo_pilot.config_path, output_root=tmp_path / "a")
+    b = run_pilot(demo_pilot.config_path, output_root=tmp_path / "elsewhere" / "b")
+    for name in ("report.html", "results.json", "evaluate_pilot.ipynb"):
+        assert (a.folder / name).read_bytes() == (b.folder / name).read_bytes(), name
+    nb = a.notebook.read_text(encoding="utf-8")
+    assert str(tmp_path) not in nb and str(demo_pilot.config_path.parent) not in nb
+    assert not re.search(r'"(/[^"\s]+){2,}', nb), "an absolute path in the published notebook"

@@ -92,7 +92,7 @@ class Figure:
     def from_matplotlib(cls, fig: MplFigure, *, alt: str, caption: str) -> Figure:
         buf = io.BytesIO()
         # No "Software" or date metadata: the same figure gives the same bytes.
-        fig.savefig(buf, format="png", dpi=100, metadata={"Software": None})
+        fig.savefig(buf, format="png", dpi=150, metadata={"Software": None})
         return cls(png=buf.getvalue(), alt=alt, caption=caption)
 
     @property

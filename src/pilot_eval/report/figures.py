@@ -18,9 +18,12 @@ from ..columns import AREA, COUNT, GROUP, MONTH, OUTCOME
 TREATED_COLOUR = "#b2182b"
 COMPARISON_COLOUR = "#2166ac"
 BUFFER_COLOUR = "#b35806"
+#: Grey for the other areas' marks: #6f6f6f is 5:1 against white (WCAG asks 3:1 for
+#: meaningful graphics; matplotlib's "0.6" was 2.85:1).
+OTHER_COLOUR = "#6f6f6f"
 PLOT_STYLE: dict[RcKeyType, Any] = {
     "figure.dpi": 100,
-    "font.size": 10,
+    "font.size": 12,
     "axes.spines.top": False,
     "axes.spines.right": False,
 }
@@ -73,8 +76,8 @@ def monthly_chart(
     by.index = pd.DatetimeIndex(by.index)
     shown = [g for g in ("treated", "buffer") if g in by]
     period = publishable_period(by[shown], threshold=small_count_threshold)
-    fig, ax = plt.subplots(figsize=(9, 4))
     with plt.rc_context(PLOT_STYLE):
+        fig, ax = plt.subplots(figsize=(9, 4))
         _shade_intervention(ax, start, end)
         note = ""
         if period is None:
@@ -115,7 +118,7 @@ def monthly_chart(
         ax.set_ylim(bottom=0)
         ax.set_title((title or outcome) + (f", by {label}" if label != "month" else "") + note)
         ax.legend(
-            loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2, fontsize=8, frameon=False
+            loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2, fontsize=10, frameon=False
         )
         fig.autofmt_xdate()
         fig.tight_layout()
@@ -139,26 +142,56 @@ def placebo_chart(
     area can show a bigger ratio yet rank lower.
     """
     df = placebo.sort_values(order, ascending=True).reset_index(drop=True)
-    colours = np.where(df[is_treated].to_numpy(bool), TREATED_COLOUR, "0.6")
-    fig, ax = plt.subplots(figsize=(9, max(3.0, 0.22 * len(df) + 1.2)))
+    pilot = df[is_treated].to_numpy(bool)
+    y = np.arange(len(df))
     with plt.rc_context(PLOT_STYLE):
-        ax.scatter(df[value], np.arange(len(df)), c=colours, zorder=3)
-        ax.axvline(1.0, color="0.3", linewidth=1)
+        fig, ax = plt.subplots(figsize=(9, max(3.5, 0.3 * len(df) + 1.5)))
+        # The pilot area is marked by shape and size as well as colour, and named.
+        ax.scatter(
+            df[value][~pilot],
+            y[~pilot],
+            color=OTHER_COLOUR,
+            s=30,
+            zorder=3,
+            label="Another area given the pilot",
+        )
+        ax.scatter(
+            df[value][pilot],
+            y[pilot],
+            color=TREATED_COLOUR,
+            marker="D",
+            s=110,
+            zorder=4,
+            label="The pilot area",
+        )
+        ax.axvline(1.0, color="0.2", linewidth=1)
         if len(df) <= 40:
-            ax.set_yticks(np.arange(len(df)), df[label].astype(str))
+            ax.set_yticks(y, df[label].astype(str))
+            for t, is_pilot in zip(ax.get_yticklabels(), pilot, strict=True):
+                if is_pilot:
+                    t.set_fontweight("bold")
         else:
             ax.set_yticks([])
         ax.set_xscale("log")
+        lo, hi = float(df[value].min()), float(df[value].max())
+        ax.set_xticks(_ratio_ticks(lo, hi))
         ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:g}"))
-        ax.xaxis.set_minor_formatter(plt.FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.xaxis.set_minor_formatter(plt.NullFormatter())
         ax.set_xlabel("Change relative to the other areas (ratio; 1 = no change, log scale)")
         ax.set_ylabel("Rank (most unusual fall at the bottom)")
-        ax.set_title(
-            title or "Pilot area (red) among every area treated as a placebo, in rank order"
-        )
+        ax.legend(loc="upper left", frameon=False)
+        if title:
+            ax.set_title(title)
         fig.tight_layout()
     plt.close(fig)
     return fig
+
+
+def _ratio_ticks(lo: float, hi: float) -> list[float]:
+    """Readable ticks on a log ratio axis spanning ``lo`` to ``hi`` (always including 1)."""
+    steps = [0.1, 0.2, 0.25, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.3, 1.5, 2.0, 3.0, 4.0, 5.0]
+    inside = [t for t in steps if lo * 0.95 <= t <= hi * 1.05]
+    return sorted(set(inside) | {1.0})
 
 
 def event_study_chart(
@@ -172,8 +205,8 @@ def event_study_chart(
 ) -> Figure:
     """Month-by-month ratios before and after the start, with intervals."""
     df = tidy.sort_values(period)
-    fig, ax = plt.subplots(figsize=(9, 3.8))
     with plt.rc_context(PLOT_STYLE):
+        fig, ax = plt.subplots(figsize=(9, 3.8))
         ax.axhline(1.0, color="0.3", linewidth=1)
         ax.axvline(-0.5, color="0.3", linestyle="--", linewidth=1)
         ax.errorbar(
@@ -208,8 +241,8 @@ def placebo_time_chart(
 
     A diagnostic picture (overlapping windows make any p-value from it too optimistic).
     """
-    fig, ax = plt.subplots(figsize=(9, 3.6))
     with plt.rc_context(PLOT_STYLE):
+        fig, ax = plt.subplots(figsize=(9, 3.6))
         ax.axhline(1.0, color="0.3", linewidth=1)
         ax.plot(
             fake_starts["fake_start"],
@@ -223,7 +256,7 @@ def placebo_time_chart(
         ax.set_ylabel("Ratio to comparison trend")
         ax.set_title(title or "The real change against fake start dates before the pilot")
         ax.legend(
-            loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2, fontsize=8, frameon=False
+            loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2, fontsize=10, frameon=False
         )
         fig.autofmt_xdate()
         fig.tight_layout()
@@ -243,23 +276,21 @@ def area_map(
     plain image embedded in the report, so the areas are visible offline and in print. Like
     the interactive map it draws areas and intervention sites, never incidents.
     """
-    from .maps import GROUP_LABEL, GROUP_STYLE
+    from .maps import GROUP_LABEL
 
-    fig, ax = plt.subplots(figsize=(7, 6))
     with plt.rc_context(PLOT_STYLE):
+        fig, ax = plt.subplots(figsize=(7, 6))
         for group in ("comparison", "buffer", "treated"):
             part = areas[areas[GROUP] == group]
             if part.empty:
                 continue
-            style = GROUP_STYLE[group]
-            part.plot(
-                ax=ax,
-                facecolor=style["fillColor"],
-                edgecolor=style["color"],
-                alpha=0.8,
-                linewidth=1,
-            )
-            ax.plot([], [], "s", color=style["fillColor"], label=GROUP_LABEL[group])
+            face, edge, width, hatch = {
+                "comparison": ("#f3f2f1", "#505a5f", 0.8, None),
+                "buffer": ("#fdb863", "#b35806", 1.0, None),
+                "treated": ("#f4a582", TREATED_COLOUR, 2.5, "///"),
+            }[group]
+            part.plot(ax=ax, facecolor=face, edgecolor=edge, linewidth=width, hatch=hatch)
+            ax.fill([], [], facecolor=face, edgecolor=edge, hatch=hatch, label=GROUP_LABEL[group])
         if sites is not None and len(sites):
             import geopandas as gpd
 
@@ -271,13 +302,22 @@ def area_map(
             pts = gpd.GeoSeries(
                 gpd.points_from_xy(located["longitude"], located["latitude"]), crs="EPSG:4326"
             ).to_crs(areas.crs)
-            ax.scatter(pts.x, pts.y, s=8, color="black", zorder=5, label="Intervention site")
+            ax.scatter(
+                pts.x,
+                pts.y,
+                s=14,
+                color="#0b0c0c",
+                alpha=0.7,
+                edgecolors="white",
+                linewidths=0.4,
+                zorder=5,
+                label="Intervention site",
+            )
         ax.set_axis_off()
         ax.set_aspect("equal")
-        ax.legend(
-            loc="upper center", bbox_to_anchor=(0.5, -0.02), ncol=2, fontsize=8, frameon=False
-        )
-        ax.set_title(title or "Pilot, buffer and comparison areas")
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.02), ncol=2, frameon=False)
+        if title:
+            ax.set_title(title)
         fig.tight_layout()
     plt.close(fig)
     return fig

@@ -664,7 +664,7 @@ def feelings_of_safety(ctx: ReportContext) -> Section:
             ),
             Table(
                 table,
-                caption="Share of residents who agree, by area and survey wave (weighted)",
+                caption=f"Share of residents who {sv.question}, by area and survey wave (weighted)",
                 numeric=tuple(table.columns[1:]),
             ),
         ),
@@ -1017,8 +1017,14 @@ def appendix(ctx: ReportContext) -> Section:
                         "nothing.",
                         "**Displacement.** Crime in the area around the pilot area, by the "
                         "weighted displacement difference (Wheeler and Ratcliffe 2018).",
-                        "Method notes and sources: ARCHITECTURE.md and docs in the pilot-eval "
-                        "toolkit (one-treated-area methods note).",
+                        "**Sources.** Chernozhukov, Wüthrich and Zhu (2021), Journal of the "
+                        "American Statistical Association 116(536); Abadie, Diamond and "
+                        "Hainmueller (2010), JASA; Firpo and Possebom (2018), Journal of Causal "
+                        "Inference; Conley and Taber (2011) and Ferman and Pinto (2019), Review "
+                        "of Economics and Statistics; Rambachan and Roth (2023), Review of "
+                        "Economic Studies; Wheeler and Ratcliffe (2018), Crime Science; Sherman "
+                        "et al. (1997), the Maryland Scientific Methods Scale; Johnson, Tilley "
+                        "and Bowers (2015), EMMIE, Journal of Experimental Criminology.",
                     )
                 ),
             ),
