@@ -81,10 +81,20 @@ def sim_panel():
     return make
 
 
-def tree_digest(folder: Path) -> dict[str, str]:
+def _tree_digest(folder: Path) -> dict[str, str]:
     """sha1 of every file under ``folder`` (to prove inputs were not modified)."""
     return {
         str(p.relative_to(folder)): hashlib.sha1(p.read_bytes()).hexdigest()
         for p in sorted(folder.rglob("*"))
         if p.is_file()
     }
+
+
+@pytest.fixture(scope="session")
+def tree_digest():
+    """``tree_digest(folder)``: sha1 of every file under it (to prove inputs were not modified).
+
+    A fixture, not an import: ``from conftest import …`` would pick whichever conftest module
+    pytest loaded first (tests/edges has its own).
+    """
+    return _tree_digest

@@ -102,9 +102,7 @@ def test_mde_is_a_fall_and_plausible(evaluation):
     assert 0 < mde.irr_fall < 1 and mde.pct_fall > 0
 
 
-def test_inputs_not_modified(demo_pilot):
-    from conftest import tree_digest
-
+def test_inputs_not_modified(demo_pilot, tree_digest):
     before = tree_digest(demo_pilot.data_dir)
     cfg_before = demo_pilot.config_path.read_bytes()
     prepare(demo_pilot.config_path)  # the only step that reads the user's files
