@@ -1,4 +1,4 @@
-"""Command line: ``pilot-eval demo | validate | run | fetch police``."""
+"""Command line: ``pilot-eval demo | validate | run | run-all | plan | fetch police``."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from .errors import PilotEvalError, RunInterrupted
+from .errors import ConfigError, PilotEvalError, RunInterrupted
 
 #: Exit codes: 2 for a user error (config, data, paths), 1 for a bug, 128 + signal when stopped.
 EXIT_USER_ERROR = 2
@@ -71,12 +71,39 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_run_all(args: argparse.Namespace) -> int:
+    from .portfolio.run_all import run_all, summary_lines
+
+    if args.scheduler is not None and args.dask_workers is not None:
+        raise ConfigError("give --scheduler (an existing Dask cluster) or --dask-workers, not both")
+    rows = run_all(
+        args.configs,
+        output_root=args.output_root,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        dask_workers=args.dask_workers,
+    )
+    for line in summary_lines(rows, Path(args.output_root).resolve()):
+        print(line)
+    return EXIT_USER_ERROR if any(r["status"] != "done" for r in rows) else 0
+
+
 def _cmd_fetch(args: argparse.Namespace) -> int:
     from .io.fetch import fetch_police
 
     paths = fetch_police(force=args.force, start=args.start, end=args.end, dest=Path(args.dest))
     print(f"{len(paths)} monthly file(s) in {Path(args.dest).resolve()}")
     return 0
+
+
+def _positive(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return n
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -119,6 +146,27 @@ def build_parser() -> argparse.ArgumentParser:
         help="extra notebook parameter; unknown names are rejected",
     )
     r.set_defaults(func=_cmd_run)
+
+    ra = sub.add_parser(
+        "run-all",
+        parents=[debug],
+        help="evaluate many pilots in parallel and write reports/index.html",
+    )
+    ra.add_argument("configs", nargs="+", help="pilot YAML files and/or folders of them")
+    ra.add_argument("--output-root", default="reports")
+    ra.add_argument(
+        "--workers", type=_positive, default=None, help="worker processes (default: CPU count)"
+    )
+    ra.add_argument(
+        "--scheduler", default=None, help="run on the Dask scheduler at this address instead"
+    )
+    ra.add_argument(
+        "--dask-workers",
+        type=_positive,
+        default=None,
+        help="run on a new local Dask cluster (127.0.0.1) with this many worker processes",
+    )
+    ra.set_defaults(func=_cmd_run_all)
 
     f = sub.add_parser("fetch", help="download public data")
     fsub = f.add_subparsers(dest="what", required=True)

@@ -1,0 +1,305 @@
+"""Run many pilot configs in parallel and write ``<output root>/index.html`` and ``index.json``.
+
+Each config is one task, :func:`run_one`: it calls :func:`pilot_eval.report.run.run_pilot`
+and returns a plain dict (picklable, JSON-ready), never raises for a pilot's own failure, so
+one bad pilot never stops the rest. Tasks run in local worker processes
+(:class:`concurrent.futures.ProcessPoolExecutor`, ``spawn``) or on a Dask ``distributed``
+cluster (an existing scheduler, or a :class:`distributed.LocalCluster` on the loopback
+interface). The same task runs either way, so a pilot's ``results.json`` is the same bytes
+(with ``SOURCE_DATE_EPOCH`` set, which is passed on to the workers).
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import queue as queue_mod
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError, PilotEvalError
+
+__all__ = ["collect_configs", "run_all", "run_one"]
+
+STATUSES = ("queued", "running", "done", "failed")
+
+_EVENTS: Any = None  # the worker's queue of "running" events (set by _init_worker)
+
+
+def collect_configs(paths: Sequence[str | Path]) -> list[Path]:
+    """The configs to run: each path a YAML file, or a folder whose ``*.yml``/``*.yaml`` files
+    are taken (sorted; ``*.plan.json`` and other files are ignored). Duplicates are dropped."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            found = sorted([*p.glob("*.yml"), *p.glob("*.yaml")])
+            if not found:
+                raise ConfigError(f"{p}: no *.yml pilot configs in this folder")
+            out.extend(found)
+        elif p.is_file():
+            out.append(p)
+        else:
+            raise ConfigError(f"{p}: no such config file or folder")
+    seen: set[Path] = set()
+    unique = []
+    for p in out:
+        r = p.resolve()
+        if r not in seen:
+            seen.add(r)
+            unique.append(r)
+    return unique
+
+
+def _init_worker(events: Any) -> None:
+    global _EVENTS
+    _EVENTS = events
+
+
+def run_one(
+    config_path: str, output_root: str, index: int = 0, env: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """Run one pilot; a dict with ``status`` ``done`` or ``failed`` (and why, and where).
+
+    ``env`` (e.g. ``SOURCE_DATE_EPOCH``) is set in the worker's environment for the run.
+    """
+    from ..config import load_config
+    from ..report.run import FAILED_NOTE, FAILED_NOTEBOOK, run_pilot
+
+    if _EVENTS is not None:
+        _EVENTS.put(index)
+    for k, v in (env or {}).items():
+        os.environ[k] = v
+    start = time.perf_counter()
+    row: dict[str, Any] = {"config": config_path, "slug": None, "title": None}
+    try:
+        cfg = load_config(config_path)
+        row.update(slug=cfg.slug, title=cfg.report.title)
+        out = run_pilot(config_path, output_root=output_root)
+        row.update(status="done", folder=str(out.folder))
+    except PilotEvalError as exc:
+        row.update(status="failed", error=str(exc).splitlines()[0] if str(exc) else repr(exc))
+    except Exception as exc:  # a bug in pilot-eval: still only this pilot's row
+        row.update(status="failed", error=f"internal error: {type(exc).__name__}: {exc}")
+    row["seconds"] = round(time.perf_counter() - start, 1)
+    if row["status"] == "failed" and row["slug"]:
+        folder = Path(output_root) / row["slug"]
+        for key, name in (("failed_note", FAILED_NOTE), ("failed_notebook", FAILED_NOTEBOOK)):
+            if (folder / name).is_file():
+                row[key] = str(folder / name)
+    return row
+
+
+@dataclass
+class _Board:
+    """The progress display: one line per pilot (rich when stdout is a terminal)."""
+
+    names: list[str]
+    stream: Any
+    fancy: bool
+
+    def __post_init__(self) -> None:
+        self.status = ["queued"] * len(self.names)
+        self.detail = [""] * len(self.names)
+        self.live: Any = None
+        if self.fancy:
+            from rich.console import Console
+            from rich.live import Live
+
+            self.live = Live(self._table(), console=Console(file=self.stream), transient=False)
+            self.live.start()
+        else:
+            for n in self.names:
+                print(f"queued   {n}", file=self.stream, flush=True)
+
+    def _table(self) -> Any:
+        from rich.table import Table
+
+        t = Table(show_header=True, header_style="bold", box=None)
+        t.add_column("pilot")
+        t.add_column("status")
+        t.add_column("detail", overflow="fold")
+        style = {"queued": "dim", "running": "cyan", "done": "green", "failed": "bold red"}
+        for n, s, d in zip(self.names, self.status, self.detail, strict=True):
+            t.add_row(n, f"[{style[s]}]{s}[/]", d)
+        return t
+
+    def set(self, i: int, status: str, detail: str = "") -> None:
+        if self.status[i] in ("done", "failed") or self.status[i] == status:
+            return
+        self.status[i], self.detail[i] = status, detail
+        if self.live is not None:
+            self.live.update(self._table())
+        else:
+            print(
+                f"{status:<8} {self.names[i]}" + (f": {detail}" if detail else ""),
+                file=self.stream,
+                flush=True,
+            )
+
+    def close(self) -> None:
+        if self.live is not None:
+            self.live.stop()
+
+
+def _detail(row: dict[str, Any]) -> str:
+    if row["status"] == "done":
+        return f"{row['seconds']} s"
+    where = row.get("failed_note") or row.get("failed_notebook")
+    return row["error"] + (f" (see {where})" if where else "")
+
+
+def _passed_env() -> dict[str, str]:
+    return {k: os.environ[k] for k in ("SOURCE_DATE_EPOCH",) if k in os.environ}
+
+
+def _run_local(
+    configs: list[Path], root: Path, workers: int, board: _Board
+) -> list[dict[str, Any]]:
+    ctx = mp.get_context("spawn")
+    events = ctx.Queue()
+    rows: list[dict[str, Any] | None] = [None] * len(configs)
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(events,)
+    ) as pool:
+        futures: dict[Future[dict[str, Any]], int] = {
+            pool.submit(run_one, str(c), str(root), i, _passed_env()): i
+            for i, c in enumerate(configs)
+        }
+        pending = set(futures)
+        try:
+            while pending:
+                try:
+                    board.set(events.get(timeout=0.2), "running")
+                except queue_mod.Empty:
+                    pass
+                for f in [f for f in pending if f.done()]:
+                    pending.discard(f)
+                    i = futures[f]
+                    row = rows[i] = _result(f, configs[i])
+                    board.set(i, row["status"], _detail(row))
+        except BaseException:
+            for f in pending:
+                f.cancel()
+            raise
+    return [r for r in rows if r is not None]
+
+
+def _result(f: Any, config: Path) -> dict[str, Any]:
+    try:
+        return dict(f.result())
+    except Exception as exc:  # the worker died (killed, out of memory)
+        return {
+            "config": str(config),
+            "slug": None,
+            "title": None,
+            "status": "failed",
+            "error": f"the worker running it stopped: {type(exc).__name__}: {exc}",
+            "seconds": None,
+        }
+
+
+def _run_dask(
+    configs: list[Path],
+    root: Path,
+    board: _Board,
+    *,
+    scheduler: str | None,
+    dask_workers: int | None,
+) -> list[dict[str, Any]]:
+    from distributed import Client, LocalCluster, as_completed
+
+    cluster = None
+    if scheduler is None:
+        cluster = LocalCluster(
+            n_workers=dask_workers or 1,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        )
+    client = Client(cluster if cluster is not None else scheduler)
+    try:
+        env = _passed_env()
+        futures = {
+            client.submit(
+                run_one, str(c), str(root), i, env, pure=False, key=f"pilot-{i}-{c.stem}"
+            ): i
+            for i, c in enumerate(configs)
+        }
+        for i in range(len(configs)):
+            board.set(i, "running", "submitted to the cluster")
+        rows: list[dict[str, Any] | None] = [None] * len(configs)
+        for f in as_completed(futures):
+            i = futures[f]
+            row = rows[i] = _result(f, configs[i])
+            board.set(i, row["status"], _detail(row))
+        return [r for r in rows if r is not None]
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def run_all(
+    paths: Sequence[str | Path],
+    *,
+    output_root: str | Path = "reports",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    dask_workers: int | None = None,
+    stream: Any = None,
+    fancy: bool | None = None,
+) -> list[dict[str, Any]]:
+    """Run every config, show progress, write the index; one row per pilot, in input order.
+
+    Parameters
+    ----------
+    paths
+        Config files and/or folders of configs.
+    output_root
+        Reports go to ``<output_root>/<slug>/``; the index to ``<output_root>/index.html``
+        and ``index.json``.
+    workers
+        Local worker processes (default: the CPU count, at most the number of configs).
+    scheduler, dask_workers
+        Run on the Dask scheduler at this address, or on a new local Dask cluster with this
+        many worker processes (127.0.0.1 only), instead of local worker processes.
+    stream, fancy
+        Where the progress goes (default stdout) and whether it is a rich live table
+        (default: when the stream is a terminal).
+    """
+    from ..report.run import check_output_root
+    from .index import write_index
+
+    configs = collect_configs(paths)
+    root = check_output_root(output_root)
+    root.mkdir(parents=True, exist_ok=True)
+    stream = sys.stdout if stream is None else stream
+    if fancy is None:
+        fancy = bool(getattr(stream, "isatty", lambda: False)())
+    board = _Board([c.name for c in configs], stream, fancy)
+    try:
+        if scheduler is not None or dask_workers is not None:
+            rows = _run_dask(configs, root, board, scheduler=scheduler, dask_workers=dask_workers)
+        else:
+            n = workers or os.cpu_count() or 1
+            rows = _run_local(configs, root, max(1, min(n, len(configs))), board)
+    finally:
+        board.close()
+    write_index(rows, root)
+    return rows
+
+
+def summary_lines(rows: Iterable[dict[str, Any]], root: Path) -> list[str]:
+    rows = list(rows)
+    failed = [r for r in rows if r["status"] != "done"]
+    lines = [
+        f"{len(rows) - len(failed)} of {len(rows)} pilot(s) done; index: {root / 'index.html'}"
+    ]
+    lines += [f"FAILED {Path(r['config']).name}: {_detail(r)}" for r in failed]
+    return lines
