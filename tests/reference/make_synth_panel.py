@@ -3,9 +3,8 @@
     .venv/bin/python tests/reference/make_synth_panel.py
 
 One treated area of 17, 36 months before and 12 after the start, a true rate ratio of 0.8,
-negative-binomial counts (pilot_eval.simulate, seed 7). The pilot area is made the LARGEST
-area (×1.6 its counts before simulation is not possible here, so the largest simulated area
-is relabelled as treated) so the level shift matters.
+negative-binomial counts (pilot_eval.simulate, seed 7). The file is committed; this script
+says how it was made.
 """
 
 from __future__ import annotations
