@@ -424,13 +424,24 @@ def evaluate(
     Headline inference (see ``../shared/methods/one-treated-area.md``): the DiD rate ratio of
     the pilot area(s) against the comparison areas; its rank among every area given the
     treatment as a placebo, counted with the real one (p >= 1/N); conformal inference over
-    time for a valid interval. Cluster-robust intervals are never computed with fewer than 10
+    time for a valid interval. The fits run under ``threadpoolctl.threadpool_limits(1)``
+    (one BLAS thread). Cluster-robust intervals are never computed with fewer than 10
     treated areas. Poisson-based figures (WDD, log IRR, DiD) use the quasi-Poisson dispersion
     of the two-way model, so overdispersion widens them. An analysis whose ``requires`` gives
     a reason, or a non-headline analysis that raises a :class:`PilotEvalError`, is listed as
     not computed, with the reason; a secondary outcome that cannot be estimated is kept as a
     block with its reason, and the other outcomes are still evaluated.
     """
+    from threadpoolctl import threadpool_limits
+
+    # One BLAS/OpenMP thread for the fits, whatever the environment: the models are small and
+    # threads fight on a shared machine (the Makefile's OPENBLAS_NUM_THREADS=1, without the
+    # variable, so a JupyterLab kernel gets the same speed). The caller's limits come back after.
+    with threadpool_limits(limits=1):
+        return _evaluate(prepared, seed=seed, registry=registry)
+
+
+def _evaluate(prepared: PreparedPilot, *, seed: int, registry: Registry | None) -> Evaluation:
     reg = default_registry() if registry is None else registry
     cfg = prepared.config
     alpha, power = cfg.report.alpha, cfg.report.power
