@@ -88,6 +88,30 @@ def _cmd_run_all(args: argparse.Namespace) -> int:
     return EXIT_USER_ERROR if any(r["status"] != "done" for r in rows) else 0
 
 
+def _cmd_plan(args: argparse.Namespace) -> int:
+    from .config import load_config
+    from .portfolio.plan import make_plan, register_plan, write_plan
+
+    cfg = load_config(args.config)
+    plan = make_plan(args.config, areas=args.areas, post=tuple(args.post), n_sims=args.n_sims)
+    print(
+        f"Minimum detectable {plan.direction} in '{plan.outcome}' (headline test: conformal, "
+        f"two-sided, alpha {plan.alpha:g}, power {plan.power:.0%}); {plan.n_sims} simulated "
+        "panels per value; pre-period data only (nothing from the start on is read into the "
+        "plan)."
+    )
+    print(plan.table().to_string(index=False))
+    for r in plan.rows:
+        if r.note and r.post_months == plan.post[0]:
+            print(f"Cannot plan {r.area}: {r.note}")
+    out = Path(args.out) if args.out else Path(args.output_root) / "plans" / cfg.slug
+    csv, html = write_plan(plan, out)
+    print(f"Plan written:   {csv}\n                {html}")
+    if args.register:
+        print(f"Registered:     {register_plan(plan)}")
+    return 0
+
+
 def _cmd_fetch(args: argparse.Namespace) -> int:
     from .io.fetch import fetch_police
 
@@ -167,6 +191,37 @@ def build_parser() -> argparse.ArgumentParser:
         help="run on a new local Dask cluster (127.0.0.1) with this many worker processes",
     )
     ra.set_defaults(func=_cmd_run_all)
+
+    pl = sub.add_parser(
+        "plan",
+        parents=[debug],
+        help="before a pilot starts: the detectable effect of each candidate area and window",
+    )
+    pl.add_argument("config", help="pilot YAML, e.g. pilots/demo-belvedere.yml")
+    pl.add_argument(
+        "--areas", nargs="+", default=None, help="candidate areas (default: every area)"
+    )
+    pl.add_argument(
+        "--post",
+        nargs="+",
+        type=_positive,
+        default=[6, 12, 18, 24],
+        help="post-window lengths in months (default: 6 12 18 24)",
+    )
+    pl.add_argument(
+        "--n-sims",
+        type=_positive,
+        default=200,
+        help="simulated panels per value (default 200, as in the report)",
+    )
+    pl.add_argument("--output-root", default="reports")
+    pl.add_argument("--out", default=None, help="folder for plan.csv and plan.html")
+    pl.add_argument(
+        "--register",
+        action="store_true",
+        help="also write <config stem>.plan.json beside the config (the registered plan)",
+    )
+    pl.set_defaults(func=_cmd_plan)
 
     f = sub.add_parser("fetch", help="download public data")
     fsub = f.add_subparsers(dest="what", required=True)
