@@ -402,3 +402,77 @@ def _take(labels: np.ndarray, which: np.ndarray) -> pd.api.extensions.ExtensionA
     indices = pa.array(which.astype(np.int32), mask=which < 0)
     decoded = pa.DictionaryArray.from_arrays(indices, pa.array(labels, type=pa.string()))
     return pd.Series(decoded.dictionary_decode().to_pandas()).astype("str").array
+
+
+def population_by_area(
+    population: pd.DataFrame,
+    areas: gpd.GeoDataFrame,
+    *,
+    small_areas: gpd.GeoDataFrame | None = None,
+    source: str | Path = "population file",
+) -> pd.DataFrame:
+    """Residents of each study area (treated and comparison; the buffer ring is left out).
+
+    Parameters
+    ----------
+    population
+        ``area, population`` (:func:`pilot_eval.io.population.read_population`). Not modified.
+    areas
+        Study areas from :func:`build_areas`.
+    small_areas
+        Boundaries of the population file's areas (``area, geometry``, e.g. the LSOAs of the
+        same code vintage, 2011 or 2021, as the population file). When given, each small
+        area's residents go to the study area holding a point inside it (its representative
+        point), so LSOA populations add up to wards, to a pilot polygon, or to LSOAs of the
+        other vintage (codes split or merged in 2021 move with their ground). When omitted,
+        population codes must be the study areas' own codes.
+    source
+        The population file, for messages.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``area, group, population`` for every treated and comparison area, sorted by area.
+
+    Raises
+    ------
+    DataValidationError
+        When a treated or comparison area gets no residents (codes of another geography or
+        vintage: give ``small_areas``).
+    """
+    study = areas.loc[areas[C.GROUP] != "buffer", [C.AREA, C.GROUP, "geometry"]]
+    pop = population.assign(**{C.AREA: population[C.AREA].astype(str)})
+    if small_areas is None:
+        by_code = pop.set_index(C.AREA)["population"]
+        values = study[C.AREA].astype(str).map(by_code)
+        how = "no row with its code"
+    else:
+        metric = _metric(small_areas, "the population's area boundaries")
+        pts = shapely.point_on_surface(np.asarray(metric.geometry.array, dtype=object))
+        xy = shapely.get_coordinates(pts)
+        target = _metric(study, "the areas")
+        which = _locate(xy[:, 0], xy[:, 1], np.asarray(target.geometry.array, dtype=object))
+        small = pd.DataFrame({C.AREA: metric[C.AREA].astype(str).to_numpy(), "to": which}).merge(
+            pop, on=C.AREA, how="inner"
+        )
+        small = small[small["to"] >= 0]
+        sums = small.groupby("to")["population"].sum()
+        values = pd.Series(np.arange(len(study)), index=study.index, dtype="int64").map(sums)
+        how = "no small area of the population file inside it"
+    out = pd.DataFrame(
+        {
+            C.AREA: study[C.AREA].astype(str).to_numpy(),
+            C.GROUP: study[C.GROUP].astype(str).to_numpy(),
+            "population": values.to_numpy(dtype=float),
+        }
+    )
+    lacking = out.loc[out["population"].isna() | (out["population"] <= 0), C.AREA].tolist()
+    if lacking:
+        raise DataValidationError(
+            f"{source}: {len(lacking)} study area(s) get no residents ({how}): "
+            f"{', '.join(lacking[:10])}{' ...' if len(lacking) > 10 else ''}. Check the "
+            "population file's codes match the study areas, or give data.population_areas "
+            "(the boundaries of the population file's areas, e.g. 2011 LSOAs for the ONS "
+            "mid-2020 file) so residents are added up by place."
+        )
+    return out.sort_values(C.AREA, kind="stable").reset_index(drop=True)

@@ -71,7 +71,17 @@ class DataSources(_Model):
     area_code_column: str | None = Field(default=None, description="Detected when omitted")
     area_name_column: str | None = None
     interventions: Path | None = Field(default=None, description="Intervention log CSV")
-    population: Path | None = None
+    population: Path | None = Field(
+        default=None, description="Residents by area code (rates per 1,000 residents)"
+    )
+    population_areas: Path | None = Field(
+        default=None,
+        description=(
+            "Boundaries of the population file's areas (e.g. 2011 LSOAs for the ONS mid-2020 "
+            "file): residents are then added up to the study areas by place. Omit when the "
+            "population file uses the study areas' own codes"
+        ),
+    )
     survey: Path | None = None
     streetsafe: Path | None = None
 
@@ -143,6 +153,15 @@ class Windows(_Model):
         ge=3, le=240, description="24 or more is advised: seasonality needs whole years"
     )
     post_months: int = Field(ge=1, le=120)
+    exclude_implementation: bool = Field(
+        default=False,
+        description=(
+            "True: the roll-out months (intervention start to intervention end) are left out "
+            "of the fit and of the after window, which then starts the month after "
+            "intervention.end (post_months long). False (the default): the after window "
+            "starts at intervention.start. The report says which was done"
+        ),
+    )
 
 
 ExpectedChange = Literal["decrease", "increase"]
@@ -222,6 +241,13 @@ class PilotConfig(_Model):
                 raise ValueError(
                     f"areas {sorted(overlap)} are listed both as treated and as comparison"
                 )
+        if self.data.population_areas is not None and self.data.population is None:
+            raise ValueError("data.population_areas is given without data.population")
+        if self.windows.exclude_implementation and self.intervention.end is None:
+            raise ValueError(
+                "windows.exclude_implementation is true but intervention.end is not given: "
+                "add intervention.end (the last roll-out month) or set it to false"
+            )
         names = [o.name for o in self.outcomes]
         if len(set(names)) != len(names):
             raise ValueError(f"outcome names must be unique, got {names}")
@@ -239,14 +265,35 @@ class PilotConfig(_Model):
         return self.intervention.start - pd.DateOffset(months=self.windows.pre_months)
 
     @property
+    def post_start(self) -> pd.Timestamp:
+        """First month of the after window: the start, or the month after the roll-out."""
+        iv = self.intervention
+        if self.windows.exclude_implementation and iv.end is not None:
+            return iv.end + pd.DateOffset(months=1)
+        return iv.start
+
+    @property
     def post_end(self) -> pd.Timestamp:
         """Last month of the post window (inclusive)."""
-        return self.intervention.start + pd.DateOffset(months=self.windows.post_months - 1)
+        return self.post_start + pd.DateOffset(months=self.windows.post_months - 1)
 
     @property
     def months(self) -> pd.DatetimeIndex:
-        """Every month of the evaluation, pre and post, as month-start timestamps."""
+        """Every month read from the data, first to last, as month-start timestamps.
+
+        With ``windows.exclude_implementation`` this span includes the roll-out months, which
+        the panel then leaves out (:attr:`excluded_months`).
+        """
         return pd.date_range(self.pre_start, self.post_end, freq="MS")
+
+    @property
+    def excluded_months(self) -> pd.DatetimeIndex:
+        """The roll-out months left out of the panel (empty unless exclude_implementation)."""
+        if self.post_start == self.intervention.start:
+            return pd.DatetimeIndex([])
+        return pd.date_range(
+            self.intervention.start, self.post_start - pd.DateOffset(months=1), freq="MS"
+        )
 
     @property
     def primary_outcome(self) -> Outcome:
@@ -347,6 +394,7 @@ _PATH_KEYS = {
         "boundaries",
         "interventions",
         "population",
+        "population_areas",
         "survey",
         "streetsafe",
     )

@@ -7,7 +7,10 @@ month has a row with ``count`` 0), with exactly the columns of
     outcome (str), area (str), group (str), month (datetime64[ns], month start),
     count (int64), treated (bool: group == "treated"), post (bool: month >= start)
 
-sorted by outcome, area and month. :func:`validate_panel` checks a frame against this contract.
+sorted by outcome, area and month. The months are consecutive, except that
+:func:`drop_months` may leave out one run of months at the start of the post period (an
+intervention's roll-out, ``windows.exclude_implementation``): ``post`` is then true from the
+first month after the gap. :func:`validate_panel` checks a frame against this contract.
 """
 
 from __future__ import annotations
@@ -22,7 +25,13 @@ import pandas as pd
 from . import columns as C
 from .errors import ConfigError, DataQualityWarning, DataValidationError
 
-__all__ = ["panel_from_counts", "panel_from_incidents", "pre_post_totals", "validate_panel"]
+__all__ = [
+    "drop_months",
+    "panel_from_counts",
+    "panel_from_incidents",
+    "pre_post_totals",
+    "validate_panel",
+]
 
 PRE, POST_TOTAL = "pre", "post"
 
@@ -342,6 +351,49 @@ def panel_from_counts(
     return _assemble(blocks, codes, groups, month_arr, first_post)
 
 
+def drop_months(panel: pd.DataFrame, *, first: pd.Timestamp, last: pd.Timestamp) -> pd.DataFrame:
+    """Leave out the months ``first`` … ``last`` (an intervention's roll-out) from a panel.
+
+    The months left out must start where ``post`` becomes true, so that they are neither
+    "before" (fitted as the counterfactual) nor "after" (the window the effect is measured
+    on): ``post`` is then true from the month after ``last``. Every analysis reads the panel,
+    so every analysis follows.
+
+    Parameters
+    ----------
+    panel
+        A panel (see the module docstring); not modified.
+    first, last
+        The first and last month to leave out (month starts, inclusive).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The panel without those months, index reset, ``post`` unchanged elsewhere.
+
+    Raises
+    ------
+    ConfigError
+        If ``first`` is not the panel's first post month, or no post month is left.
+    """
+    first, last = pd.Timestamp(first), pd.Timestamp(last)
+    if last < first:
+        raise ConfigError(f"months to leave out end ({last:%Y-%m}) before they start.")
+    post_months = panel.loc[panel[C.POST], C.MONTH]
+    if len(post_months) == 0 or pd.Timestamp(post_months.min()) != first:
+        raise ConfigError(
+            f"the months left out must begin at the first post month; {first:%Y-%m} is not it."
+        )
+    month = pd.to_datetime(panel[C.MONTH])
+    keep = (month < first) | (month > last)
+    if not (keep & panel[C.POST]).any():
+        raise ConfigError(
+            f"leaving out {first:%Y-%m} to {last:%Y-%m} leaves no month after the roll-out; "
+            "lengthen windows.post_months."
+        )
+    return panel.loc[keep].reset_index(drop=True)
+
+
 def validate_panel(panel: pd.DataFrame) -> None:
     """Check a panel against the data contract; raise if it is broken.
 
@@ -405,7 +457,9 @@ def validate_panel(panel: pd.DataFrame) -> None:
             f"{row[C.MONTH]:%Y-%m}."
         )
     m_int = month_m.astype(np.int64)
-    n_months = int(m_int.max() - m_int.min() + 1)
+    distinct = np.unique(m_int)
+    gaps = np.flatnonzero(np.diff(distinct) != 1)
+    n_months = len(distinct)
     sizes = panel.groupby([C.OUTCOME, C.AREA], sort=False).size()
     short = sizes[sizes != n_months]
     if len(short):
@@ -426,6 +480,13 @@ def validate_panel(panel: pd.DataFrame) -> None:
         fail(
             "post must be false for the months before the start and true from it on, with "
             "months on both sides."
+        )
+    first_post = int(np.argmax(post))
+    if len(gaps) > 1 or (len(gaps) == 1 and int(gaps[0]) != first_post - 1):
+        fail(
+            "months must be consecutive; only the roll-out months just before the first "
+            "post month may be left out (drop_months), and every other gap must be "
+            "zero-filled rows."
         )
 
 

@@ -370,7 +370,25 @@ def n_fake_starts(
     return max(0, pre_months - w - min_pre + 1)
 
 
+def _rollout_left_out(x: AnalysisInput, what: str) -> str | None:
+    """Why a month-by-month analysis cannot run on a panel with the roll-out left out."""
+    gone = x.config.excluded_months
+    if len(gone) == 0:
+        return None
+    return (
+        f"{what} needs every month in a row, and the roll-out months ({gone[0]:%B %Y} to "
+        f"{gone[-1]:%B %Y}) are left out of this evaluation (windows.exclude_implementation)"
+    )
+
+
+def _event_study_requires(x: AnalysisInput) -> str | None:
+    return _rollout_left_out(x, "an event study")
+
+
 def _needs_pre_year(x: AnalysisInput) -> str | None:
+    gap = _rollout_left_out(x, "the fake-start-date picture")
+    if gap is not None:
+        return gap
     w = x.config.windows
     n = n_fake_starts(w.pre_months, w.post_months)
     if n >= MIN_FAKE_STARTS:
@@ -391,6 +409,9 @@ def _its(x: AnalysisInput) -> Result:
 
 
 def _its_requires(x: AnalysisInput) -> str | None:
+    gap = _rollout_left_out(x, "an interrupted time series")
+    if gap is not None:
+        return gap
     w = x.config.windows
     if w.post_months >= 3 and w.pre_months >= 12:
         return None
@@ -632,6 +653,7 @@ def _builtin() -> Registry:
             label="Event study: was the pilot area already moving differently before the start?",
             assumes="quarterly ratios to the comparison trend; no serial correlation",
             run=_event_study,
+            requires=_event_study_requires,
         )
     )
     r.add(

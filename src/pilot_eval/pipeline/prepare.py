@@ -47,7 +47,8 @@ class PreparedPilot:
     #: StreetSafe / QR-code reports (``date, month, latitude, longitude, category``; free text
     #: never read), when the config names a file.
     streetsafe: pd.DataFrame | None = None
-    #: Resident population by area (``area, population``), when the config names a file.
+    #: Residents of each treated and comparison area (``area, group, population``), when the
+    #: config names a population file (added up by place with ``data.population_areas``).
     population: pd.DataFrame | None = None
 
     @property
@@ -67,7 +68,13 @@ class PreparedPilot:
             + (f", plus a {cfg.buffer_m:g} m displacement buffer" if g.get("buffer", 0) else ""),
             f"Months: {cfg.months[0]:%Y-%m} to {cfg.months[-1]:%Y-%m} "
             f"({cfg.windows.pre_months} before, {cfg.windows.post_months} from the start "
-            f"{cfg.intervention.start:%Y-%m})",
+            f"{cfg.intervention.start:%Y-%m})"
+            + (
+                f"; roll-out {cfg.excluded_months[0]:%Y-%m} to {cfg.excluded_months[-1]:%Y-%m} "
+                f"left out, after window from {cfg.post_start:%Y-%m}"
+                if len(cfg.excluded_months)
+                else ""
+            ),
         ]
         tot = self.panel.groupby([C.OUTCOME, C.GROUP])[C.COUNT].sum().unstack(C.GROUP)
         for outcome, row in tot.iterrows():
@@ -242,6 +249,14 @@ def _prepare(cfg: PilotConfig) -> PreparedPilot:
     # Every file the config names is read now, before the (costly) crime data: validate
     # then checks all of them, and a missing or broken file fails in seconds.
     streetsafe, population = _read_optional(cfg)
+    if population is not None:
+        from ..areas import population_by_area
+
+        small = None
+        if d.population_areas is not None:
+            small = read_boundaries(d.population_areas)
+        assert d.population is not None
+        population = population_by_area(population, areas, small_areas=small, source=d.population)
     interventions = None
     if d.interventions is not None:
         from ..io.interventions import read_interventions
@@ -313,6 +328,10 @@ def _prepare(cfg: PilotConfig) -> PreparedPilot:
             months=cfg.months,
             start=cfg.intervention.start,
         )
+    if len(cfg.excluded_months):
+        from ..panel import drop_months
+
+        panel = drop_months(panel, first=cfg.excluded_months[0], last=cfg.excluded_months[-1])
     validate_panel(panel)
     prepared = PreparedPilot(
         config=cfg,

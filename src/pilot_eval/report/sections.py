@@ -112,6 +112,22 @@ def _when(ctx: ReportContext) -> str:
     return f"{s} (an illustrative date)" if ctx.illustrative else s
 
 
+def window_sentence(ctx: ReportContext) -> str:
+    """Which months "after" means, and what was done with the roll-out months (if known)."""
+    cfg = ctx.config
+    iv = cfg.intervention
+    after = f"{cfg.post_start:%B %Y} to {cfg.post_end:%B %Y}"
+    gone = cfg.excluded_months
+    if len(gone):
+        return (
+            f"The roll-out months ({gone[0]:%B %Y} to {gone[-1]:%B %Y}) are left out: "
+            f'"after" is {after}.'
+        )
+    if iv.end is not None and iv.end > iv.start:
+        return f'"After" is {after}, including the roll-out (to {iv.end:%B %Y}).'
+    return f'"After" is {after}.'
+
+
 def _excludes_one(res: Any) -> bool:
     return bool(res.ci_low > 1.0 or res.ci_high < 1.0)
 
@@ -266,7 +282,7 @@ def _rank_sentence(ctx: ReportContext, o: Any) -> str:
         f"(one-sided {format_p(pl.p_one_sided, min_p=pl.min_p)} for a {way}; the smallest "
         f"possible with this many is {floor})."
     )
-    if pl.min_p > ctx.alpha:
+    if pl.min_p > ctx.alpha and o.outcome == ctx.primary.outcome:  # said once, for the primary
         s += (
             f" So this ranking on its own can never reach the {ctx.alpha * 100:g} % level: that "
             "is a limit of a design with this few areas, not a verdict on the pilot."
@@ -293,6 +309,8 @@ def _headline_text(ctx: ReportContext, o: Any) -> list[Text]:
         ),
         Text(_rank_sentence(ctx, o)),
     ]
+    if o.outcome == ctx.primary.outcome:
+        parts.append(Text(window_sentence(ctx)))
     trend = _trend_text(ctx, o)
     if trend is not None:
         parts.append(trend)
@@ -728,8 +746,7 @@ def implementation(ctx: ReportContext) -> Section:
         Text(
             f"The pilot ran in {ctx.area_name} {period}. This report compares it with "
             f"{ctx.n_comparison} comparison areas over {cfg.windows.pre_months} months before "
-            f"the start and {cfg.windows.post_months} months from it "
-            f"({cfg.months[0]:%B %Y} to {cfg.months[-1]:%B %Y})."
+            f"the start and {cfg.windows.post_months} months after it. {window_sentence(ctx)}"
         )
     ]
     if iv.note:
@@ -823,8 +840,16 @@ def limitations(ctx: ReportContext) -> Section:
 
 def not_computed(ctx: ReportContext) -> Section:
     ev = ctx.evaluation
+    # One line per analysis and reason: the outcomes it applies to are listed together.
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for n in ev.not_computed:
+        grouped.setdefault((n.label, n.reason), []).append(n.outcome)
+    n_est = len(ev.estimated_outcomes)
     rows = [
-        f"**{n.label}** ({n.outcome}): not computed, because {n.reason}." for n in ev.not_computed
+        f"**{label}** ("
+        + ("every outcome" if n_est > 1 and len(outs) == n_est else ", ".join(outs))
+        + f"): not computed, because {reason}."
+        for (label, reason), outs in grouped.items()
     ]
     for o in ev.estimated_outcomes:
         pt = o.get("placebo_time")
