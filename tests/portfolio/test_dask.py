@@ -30,3 +30,28 @@ def test_scheduler_and_dask_workers_are_exclusive(capsys):
 
     code = main(["run-all", "x.yml", "--scheduler", "tcp://127.0.0.1:1", "--dask-workers", "1"])
     assert code == 2 and "not both" in capsys.readouterr().err
+
+
+def test_scheduler_address_runs_on_an_existing_cluster_and_isolates_failures(tmp_path):
+    from distributed import LocalCluster
+
+    from pilot_eval.portfolio.run_all import run_all
+
+    bad = tmp_path / "not-yaml.yml"
+    bad.write_text("name: [unclosed\n")
+    missing = tmp_path / "bad-field.yml"
+    missing.write_text("name: x\nslug: x\n")
+    with LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    ) as cluster:
+        import io
+
+        rows = run_all(
+            [bad, missing],
+            output_root=tmp_path / "reports",
+            scheduler=cluster.scheduler_address,
+            stream=io.StringIO(),
+        )
+    assert [r["status"] for r in rows] == ["failed", "failed"]
+    assert all("yml" in r["error"] for r in rows), rows
+    assert (tmp_path / "reports" / "index.html").is_file()
