@@ -72,18 +72,29 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_run_all(args: argparse.Namespace) -> int:
-    from .portfolio.run_all import run_all, summary_lines
+    from .portfolio.run_all import BatchInterrupted, run_all, summary_lines
 
     if args.scheduler is not None and args.dask_workers is not None:
         raise ConfigError("give --scheduler (an existing Dask cluster) or --dask-workers, not both")
-    rows = run_all(
-        args.configs,
-        output_root=args.output_root,
-        workers=args.workers,
-        scheduler=args.scheduler,
-        dask_workers=args.dask_workers,
-    )
-    for line in summary_lines(rows, Path(args.output_root).resolve()):
+    root = Path(args.output_root).resolve()
+    try:
+        rows = run_all(
+            args.configs,
+            output_root=args.output_root,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            dask_workers=args.dask_workers,
+        )
+    except BatchInterrupted as exc:
+        for line in summary_lines(exc.rows, root):
+            print(line)
+        print(
+            "pilot-eval: stopped (Ctrl-C): finished reports are published; a stopped pilot "
+            "keeps its previous report and its FAILED.txt says so.",
+            file=sys.stderr,
+        )
+        return 130
+    for line in summary_lines(rows, root):
         print(line)
     return EXIT_USER_ERROR if any(r["status"] != "done" for r in rows) else 0
 

@@ -100,7 +100,9 @@ def _ctx(cfg_path, prepared=None):
 
 def test_register_then_change_windows_lists_the_change(batch_pilots, monkeypatch, capsys):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
-    cfg = batch_pilots / "registered.yml"
+    folder = batch_pilots.parent / "registered"  # beside pilots/: the same ../data paths
+    folder.mkdir(exist_ok=True)
+    cfg = folder / "registered.yml"
     cfg.write_text((batch_pilots / "demo-belvedere.yml").read_text())
     code = main(
         [
@@ -116,7 +118,7 @@ def test_register_then_change_windows_lists_the_change(batch_pilots, monkeypatch
         ]
     )
     assert code == 0
-    plan = json.loads((batch_pilots / "registered.plan.json").read_text())
+    plan = json.loads((folder / "registered.plan.json").read_text())
     assert plan["config_sha256"] == file_digest(cfg)[0]
     assert plan["registered"] == "2023-11-14T22:13:20Z"
     assert len(plan["pre_period_sha256"]) == 64

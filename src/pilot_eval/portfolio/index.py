@@ -73,7 +73,8 @@ def index_row(run: dict[str, Any], root: Path) -> dict[str, Any]:
         "seconds": run.get("seconds"),
     }
     row["failed_notebook"] = None
-    for key in ("failed_note", "failed_notebook"):
+    row["previous_report"] = None
+    for key in ("failed_note", "failed_notebook", "previous_report"):
         if run.get(key):
             row[key] = os.path.relpath(run[key], root)
     if run["status"] != "done" or not run.get("slug"):

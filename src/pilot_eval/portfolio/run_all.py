@@ -24,7 +24,7 @@ from typing import Any
 
 from ..errors import ConfigError, PilotEvalError
 
-__all__ = ["collect_configs", "run_all", "run_one"]
+__all__ = ["BatchInterrupted", "collect_configs", "run_all", "run_one"]
 
 STATUSES = ("queued", "running", "done", "failed")
 
@@ -65,15 +65,27 @@ def run_one(
 ) -> dict[str, Any]:
     """Run one pilot; a dict with ``status`` ``done`` or ``failed`` (and why, and where).
 
-    ``env`` (e.g. ``SOURCE_DATE_EPOCH``) is set in the worker's environment for the run.
+    ``env`` (e.g. ``SOURCE_DATE_EPOCH``) is set in the worker's environment for the run, and
+    the worker's own values come back after it.
     """
+    if _EVENTS is not None:
+        _EVENTS.put(index)
+    saved = {k: os.environ.get(k) for k in env or {}}
+    os.environ.update(env or {})
+    try:
+        return _run_one(config_path, output_root)
+    finally:
+        for k, old in saved.items():
+            if old is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = old
+
+
+def _run_one(config_path: str, output_root: str) -> dict[str, Any]:
     from ..config import load_config
     from ..report.run import FAILED_NOTE, FAILED_NOTEBOOK, run_pilot
 
-    if _EVENTS is not None:
-        _EVENTS.put(index)
-    for k, v in (env or {}).items():
-        os.environ[k] = v
     start = time.perf_counter()
     row: dict[str, Any] = {"config": config_path, "slug": None, "title": None}
     try:
@@ -85,12 +97,17 @@ def run_one(
         row.update(status="failed", error=str(exc).splitlines()[0] if str(exc) else repr(exc))
     except Exception as exc:  # a bug in pilot-eval: still only this pilot's row
         row.update(status="failed", error=f"internal error: {type(exc).__name__}: {exc}")
+    except KeyboardInterrupt as exc:  # Ctrl-C / SIGTERM: a row, never an exception to pickle
+        first = str(exc).splitlines()[0] if str(exc) else "Ctrl-C"
+        row.update(status="failed", error=f"stopped: {first}")
     row["seconds"] = round(time.perf_counter() - start, 1)
     if row["status"] == "failed" and row["slug"]:
         folder = Path(output_root) / row["slug"]
         for key, name in (("failed_note", FAILED_NOTE), ("failed_notebook", FAILED_NOTEBOOK)):
             if (folder / name).is_file():
                 row[key] = str(folder / name)
+        if (folder / "report.html").is_file():  # a failed run keeps the last good report
+            row["previous_report"] = str(folder / "report.html")
     return row
 
 
@@ -150,42 +167,84 @@ def _detail(row: dict[str, Any]) -> str:
     if row["status"] == "done":
         return f"{row['seconds']} s"
     where = row.get("failed_note") or row.get("failed_notebook")
-    return row["error"] + (f" (see {where})" if where else "")
+    return row["error"] + (f" (see {where})" if where and where not in row["error"] else "")
 
 
 def _passed_env() -> dict[str, str]:
     return {k: os.environ[k] for k in ("SOURCE_DATE_EPOCH",) if k in os.environ}
 
 
+class BatchInterrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM stopped a batch; ``rows`` holds every pilot's row (the ones that did
+    not finish say so) and the index was written from them."""
+
+    def __init__(self, rows: list[dict[str, Any]]) -> None:
+        super().__init__("the batch was stopped")
+        self.rows = rows
+
+
+#: After Ctrl-C, how long the running pilots get to stop cleanly (their run_pilot writes
+#: FAILED.txt and keeps the previous report) before their workers are terminated.
+GRACE_SECONDS = 30.0
+
+
+def _stopped_row(config: Path) -> dict[str, Any]:
+    return {
+        "config": str(config),
+        "slug": None,
+        "title": None,
+        "status": "failed",
+        "error": "stopped before it finished (the batch was interrupted)",
+        "seconds": None,
+    }
+
+
 def _run_local(
     configs: list[Path], root: Path, workers: int, board: _Board
 ) -> list[dict[str, Any]]:
+    from concurrent.futures import wait
+
     ctx = mp.get_context("spawn")
     events = ctx.Queue()
     rows: list[dict[str, Any] | None] = [None] * len(configs)
-    with ProcessPoolExecutor(
+    pool = ProcessPoolExecutor(
         max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(events,)
-    ) as pool:
-        futures: dict[Future[dict[str, Any]], int] = {
-            pool.submit(run_one, str(c), str(root), i, _passed_env()): i
-            for i, c in enumerate(configs)
-        }
-        pending = set(futures)
-        try:
-            while pending:
-                try:
-                    board.set(events.get(timeout=0.2), "running")
-                except queue_mod.Empty:
-                    pass
-                for f in [f for f in pending if f.done()]:
-                    pending.discard(f)
-                    i = futures[f]
-                    row = rows[i] = _result(f, configs[i])
-                    board.set(i, row["status"], _detail(row))
-        except BaseException:
-            for f in pending:
-                f.cancel()
-            raise
+    )
+    futures: dict[Future[dict[str, Any]], int] = {
+        pool.submit(run_one, str(c), str(root), i, _passed_env()): i for i, c in enumerate(configs)
+    }
+    pending = set(futures)
+
+    def collect(done: Iterable[Future[dict[str, Any]]]) -> None:
+        for f in done:
+            pending.discard(f)
+            i = futures[f]
+            row = rows[i] = _result(f, configs[i])
+            board.set(i, row["status"], _detail(row))
+
+    try:
+        while pending:
+            try:
+                board.set(events.get(timeout=0.2), "running")
+            except queue_mod.Empty:
+                pass
+            collect([f for f in pending if f.done()])
+    except KeyboardInterrupt:
+        for f in pending:
+            f.cancel()
+        # The terminal's Ctrl-C reached the workers too: their runs stop cleanly, soon.
+        running = [f for f in pending if not f.cancelled()]
+        done, _ = wait(running, timeout=GRACE_SECONDS)
+        collect([f for f in done if not f.cancelled()])
+        for p in list((getattr(pool, "_processes", None) or {}).values()):
+            if p.is_alive():
+                p.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
+        out = [r if r is not None else _stopped_row(c) for r, c in zip(rows, configs, strict=True)]
+        for i, r in enumerate(out):
+            board.set(i, r["status"], _detail(r))
+        raise BatchInterrupted(out) from None
+    pool.shutdown(wait=True)
     return [r for r in rows if r is not None]
 
 
@@ -289,6 +348,10 @@ def run_all(
         else:
             n = workers or os.cpu_count() or 1
             rows = _run_local(configs, root, max(1, min(n, len(configs))), board)
+    except BatchInterrupted as exc:
+        board.close()
+        write_index(exc.rows, root)
+        raise
     finally:
         board.close()
     write_index(rows, root)
