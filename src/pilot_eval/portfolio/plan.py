@@ -199,16 +199,19 @@ def _chart(plan: PilotPlan) -> Any:
     f = plan.frame()
     fig, ax = plt.subplots(figsize=(8, 4.5))
     markers = "osD^v<>p*h"
+    position = {a: i for i, a in enumerate(plan.areas)}
+    offsets = [(k - (len(plan.post) - 1) / 2) * 0.12 for k in range(len(plan.post))]
     for i, n in enumerate(plan.post):
         sub = f[(f["post_months"] == n) & f["detectable"]]
         ax.plot(
-            sub["area"],
+            [position[a] + offsets[i] for a in sub["area"]],
             sub["mde_pct_change"].abs(),
             marker=markers[i % len(markers)],
             linestyle="none",
             label=f"{n} months after the start",
             markersize=7,
         )
+    ax.set_xticks(range(len(plan.areas)), list(plan.areas))
     ax.set_ylabel("Smallest reliably detectable change (%)")
     ax.set_xlabel("Candidate pilot area")
     ax.tick_params(axis="x", rotation=60, labelsize=9)
@@ -241,7 +244,8 @@ def _intro(plan: PilotPlan) -> str:
         f"Minimum detectable {plan.direction} in '{plan.outcome}' (the primary outcome) of the "
         f"headline test (conformal inference over time, two-sided, alpha {plan.alpha:g}, power "
         f"{plan.power:.0%}), by {plan.n_sims} simulations per value from the pre-period data "
-        "only: no outcome from the start on is used."
+        "only: no outcome from the start on is used. Differences of a few points between "
+        "windows are simulation noise."
     )
 
 
