@@ -148,3 +148,13 @@ def test_register_then_change_windows_lists_the_change(batch_pilots, monkeypatch
 
 def test_no_plan_no_section(batch_pilots):
     assert plan_section(_ctx(batch_pilots / "demo-area07.yml"), batch_pilots) is None
+
+
+def test_post_months_start_after_the_roll_out_when_it_is_left_out(batch_pilots):
+    from pilot_eval.portfolio.plan import post_start
+
+    cfg = load_config(batch_pilots / "demo-belvedere.yml")
+    assert post_start(cfg) == pd.Timestamp("2024-04-01")
+    if "exclude_implementation" in type(cfg.windows).model_fields:
+        w = cfg.windows.model_copy(update={"exclude_implementation": True})
+        assert post_start(cfg.model_copy(update={"windows": w})) == pd.Timestamp("2024-10-01")

@@ -104,6 +104,16 @@ def pre_period_panel(cfg: PilotConfig, area: str) -> tuple[pd.DataFrame, str]:
     return pre, str(names.get(area, area))
 
 
+def post_start(cfg: PilotConfig) -> pd.Timestamp:
+    """The first post month: the start, or the month after the intervention's end when the
+    roll-out months are left out (``windows.exclude_implementation``)."""
+    start = pd.Timestamp(cfg.intervention.start)
+    end = getattr(cfg.intervention, "end", None)
+    if getattr(cfg.windows, "exclude_implementation", False) and end is not None:
+        return pd.Timestamp(end) + pd.offsets.MonthBegin(1)
+    return start
+
+
 def with_post_months(pre: pd.DataFrame, start: pd.Timestamp, n: int) -> pd.DataFrame:
     """``pre`` plus ``n`` post months per outcome and area, counts 0 (never read)."""
     keys = pre[[C.OUTCOME, C.AREA, C.GROUP, C.TREATED]].drop_duplicates()
@@ -153,7 +163,7 @@ def make_plan(
         hashes[area] = pre_period_sha256(pre)
         for n in post:
             m = mde_conformal(
-                with_post_months(pre, cfg.intervention.start, n),
+                with_post_months(pre, post_start(cfg), n),
                 outcome=outcome.name,
                 alpha=cfg.report.alpha,
                 power=cfg.report.power,
