@@ -167,28 +167,62 @@ class Windows(_Model):
 ExpectedChange = Literal["decrease", "increase"]
 
 
+#: Where an outcome's counts come from: the crime data (``data.crimes``) or the StreetSafe /
+#: QR-code reports (``data.streetsafe``).
+OutcomeSource = Literal["crimes", "streetsafe"]
+
+
 class Outcome(_Model):
-    """An outcome: a named set of crime types (police.uk) or offence categories (MPS).
+    """An outcome: a named set of crime types (police.uk) or offence categories (MPS), or the
+    StreetSafe / QR-code reports (``source: streetsafe``).
 
     ``expected_change`` is the direction the pilot aimed for (a fall, usually; a rise for
-    outcomes the pilot tries to bring to light, such as reports through new QR codes). It sets
-    the direction of the one-sided placebo test and is stated in the report.
+    outcomes the pilot tries to bring to light, such as reports through new QR codes: the
+    default for ``source: streetsafe``). It sets the direction of the one-sided placebo test
+    and is stated in the report.
     """
 
     name: str = Field(min_length=1)
+    source: OutcomeSource = Field(
+        default="crimes",
+        description=(
+            "'crimes' (data.crimes) or 'streetsafe' (data.streetsafe: reports counted per area "
+            "and month from their points; categories, when given, select report categories)"
+        ),
+    )
     expected_change: ExpectedChange = "decrease"
     crime_types: tuple[str, ...] = ()
     categories: tuple[str, ...] = Field(
-        default=(), description="MPS major/minor text or VAWG offence groups"
+        default=(),
+        description="MPS major/minor text or VAWG offence groups; StreetSafe report categories",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _reports_aim_up(cls, data: object) -> object:
+        if isinstance(data, dict) and data.get("source") == "streetsafe":
+            data = {"expected_change": "increase", **data}
+        return data
 
     @model_validator(mode="after")
     def _some(self) -> Outcome:
+        if self.source == "streetsafe":
+            if self.crime_types:
+                raise ValueError(
+                    f"outcome {self.name!r} counts StreetSafe reports (source: streetsafe): "
+                    "remove crime_types (use categories to select report categories)"
+                )
+            return self
         if not self.crime_types and not self.categories:
             raise ValueError(
                 f"outcome {self.name!r} lists no crime_types (police.uk) or categories (MPS)"
             )
         return self
+
+    @property
+    def from_reports(self) -> bool:
+        """True for an outcome counted from the StreetSafe / QR-code reports."""
+        return self.source == "streetsafe"
 
 
 class ReportOptions(_Model):
@@ -251,9 +285,20 @@ class PilotConfig(_Model):
         names = [o.name for o in self.outcomes]
         if len(set(names)) != len(names):
             raise ValueError(f"outcome names must be unique, got {names}")
-        if self.data.source == "police_uk" and any(not o.crime_types for o in self.outcomes):
+        crime_outcomes = [o for o in self.outcomes if not o.from_reports]
+        if not crime_outcomes:
+            raise ValueError(
+                "every outcome has source: streetsafe; list at least one outcome of recorded "
+                "crime (the reports are read beside the crimes, not instead of them)"
+            )
+        if len(crime_outcomes) < len(self.outcomes) and self.data.streetsafe is None:
+            raise ValueError(
+                "an outcome has source: streetsafe but data.streetsafe names no file: add the "
+                "StreetSafe / QR-code export as data.streetsafe"
+            )
+        if self.data.source == "police_uk" and any(not o.crime_types for o in crime_outcomes):
             raise ValueError("with data.source 'police_uk', every outcome needs crime_types")
-        if self.data.source != "police_uk" and any(not o.categories for o in self.outcomes):
+        if self.data.source != "police_uk" and any(not o.categories for o in crime_outcomes):
             raise ValueError(
                 f"with data.source {self.data.source!r}, every outcome needs categories"
             )

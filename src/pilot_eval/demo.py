@@ -212,6 +212,9 @@ class DemoManifest:
     n_buffer_thinned: int
     n_interventions: int
     rows_by_crime_type: tuple[tuple[str, int], ...]
+    population_path: Path | None = None
+    streetsafe_path: Path | None = None
+    location_paths: tuple[Path, ...] = ()
 
     @property
     def paths(self) -> tuple[Path, ...]:
@@ -221,6 +224,9 @@ class DemoManifest:
             *self.crime_files,
             self.interventions_path,
             self.survey_path,
+            *((self.population_path,) if self.population_path is not None else ()),
+            *((self.streetsafe_path,) if self.streetsafe_path is not None else ()),
+            *self.location_paths,
             self.readme_path,
             self.truth_path,
         )
@@ -537,6 +543,14 @@ demonstrated without real data. The areas sit at real coordinates around Belvede
   codes (DEMO01A...) and LSOA names are made up.
 - `interventions.csv`: a made-up intervention log (one row per site) for the demo pilot in
   `pilots/demo-belvedere.yml`, {START_MONTH} to 2024-06.
+- `population.csv`: made-up residents per demo area (`area_code`, `population`), for rates
+  per 1,000 residents.
+- `streetsafe.csv`: made-up StreetSafe / QR-code reports (`date`, `latitude`, `longitude`,
+  `category`, and a `description` of made-up free text that pilot-eval never reads), x
+  {STREETSAFE_TRUE_IRR:g} in DEMO01 from {START_MONTH}.
+- `locations/`: made-up places where components were delivered in DEMO01 (GeoJSON):
+  `lighting.geojson` (18 new lights, points), `walk-and-talk.geojson` (a route, a line),
+  `clean-up.geojson` (the cleaned-up patch, a polygon).
 - `truth.json`: the effect that was injected, the seed and the counts.
 
 ## How the counts were made
@@ -591,6 +605,94 @@ def _survey(rng: np.random.Generator, codes: list[str]) -> pd.DataFrame:
     out = pd.concat(rows, ignore_index=True)
     out.insert(0, "respondent_id", [f"R{i:05d}" for i in range(1, len(out) + 1)])
     return out
+
+
+#: StreetSafe / QR-code reports: true ratio in the treated area from the start (more reports,
+#: the QR codes' aim), and reports a month per area before it.
+STREETSAFE_TRUE_IRR: Final = 1.6
+_STREETSAFE_TREATED_MEAN = 6.0
+_STREETSAFE_MEAN_RANGE = (2.0, 5.0)
+_STREETSAFE_CATEGORIES = (
+    "Poor lighting",
+    "Harassment",
+    "Being followed",
+    "Isolated area",
+    "Anti-social behaviour",
+)
+
+
+def _streetsafe(
+    rng: np.random.Generator, areas: list[_Area], months: pd.PeriodIndex, start: pd.Period
+) -> pd.DataFrame:
+    """Made-up StreetSafe reports: Poisson a month per area, x STREETSAFE_TRUE_IRR in DEMO01
+    from the start; a made-up free-text column shows that it is never read."""
+    means = np.r_[_STREETSAFE_TREATED_MEAN, rng.uniform(*_STREETSAFE_MEAN_RANGE, len(areas) - 1)]
+    post = np.asarray(months >= start)
+    rows = []
+    for a, area in enumerate(areas):
+        lam = np.full(len(months), means[a]) * np.where((a == 0) & post, STREETSAFE_TRUE_IRR, 1)
+        n = rng.poisson(lam)
+        pts = _sample_in(area.metric.buffer(-_INNER_MARGIN_M), int(n.sum()), rng)
+        lon, lat = _TO_LONLAT.transform(pts[:, 0], pts[:, 1])
+        month = np.repeat(np.arange(len(months)), n)
+        day = rng.integers(1, 29, size=len(month))
+        cat = rng.integers(len(_STREETSAFE_CATEGORIES), size=len(month))
+        for i, (m, d, c) in enumerate(zip(month, day, cat, strict=True)):
+            rows.append(
+                (
+                    f"{months[m].year:04d}-{months[m].month:02d}-{int(d):02d}",
+                    round(float(lat[i]), 6),
+                    round(float(lon[i]), 6),
+                    _STREETSAFE_CATEGORIES[int(c)],
+                    "SYNTHETIC free text: never read by pilot-eval",
+                )
+            )
+    df = pd.DataFrame(rows, columns=["date", "latitude", "longitude", "category", "description"])
+    return df.sort_values(["date", "latitude"], kind="stable").reset_index(drop=True)
+
+
+def _feature_collection(name: str, geoms: list) -> str:
+    """A small GeoJSON (EPSG:4326, 6 decimals), written by hand so it is byte-stable."""
+    feats = []
+    for g in geoms:
+        geo = shapely.geometry.mapping(shapely.set_precision(g, 1e-6))
+        feats.append({"type": "Feature", "properties": {}, "geometry": geo})
+    doc = {
+        "type": "FeatureCollection",
+        "name": name,
+        "description": "SYNTHETIC DEMO DATA: made-up component locations (pilot-eval demo)",
+        "features": feats,
+    }
+    return json.dumps(doc, separators=(",", ":")) + "\n"
+
+
+def _to_lonlat(g):
+    return shapely.transform(g, lambda c: np.column_stack(_TO_LONLAT.transform(c[:, 0], c[:, 1])))
+
+
+def _locations(rng: np.random.Generator, treated: _Area) -> dict[str, str]:
+    """Made-up component locations in the treated area: 18 new lights along a street
+    (points), a Walk & Talk route (a line) and the cleaned-up patch (a polygon)."""
+    inner = treated.metric.buffer(-150.0)
+    a, b = _sample_in(inner, 2, rng)
+    street = shapely.LineString([a, b])
+    lights = [shapely.Point(street.interpolate(f, normalized=True)) for f in np.linspace(0, 1, 18)]
+    route_pts = _sample_in(inner, 5, rng)
+    route = shapely.LineString(route_pts[np.argsort(route_pts[:, 0])])
+    centre = _sample_in(inner, 1, rng)[0]
+    patch = shapely.Point(centre).buffer(120.0, quad_segs=4).intersection(treated.metric)
+    return {
+        "lighting.geojson": _feature_collection("demo_lighting", [_to_lonlat(p) for p in lights]),
+        "walk-and-talk.geojson": _feature_collection("demo_walk_and_talk", [_to_lonlat(route)]),
+        "clean-up.geojson": _feature_collection("demo_clean_up", [_to_lonlat(patch)]),
+    }
+
+
+def _population(rng: np.random.Generator, codes: list[str], means: np.ndarray) -> pd.DataFrame:
+    """Made-up residents per demo area: about 110 per recorded crime a month, ±15 %."""
+    base = means.sum(axis=1) * 110.0 * rng.lognormal(0.0, 0.15, size=len(codes))
+    residents = (np.round(base / 10.0) * 10).astype(int)
+    return pd.DataFrame({"area_code": codes, "population": residents})
 
 
 def generate_demo(out_dir: str | Path, *, seed: int = DEFAULT_SEED) -> DemoManifest:
@@ -802,6 +904,19 @@ def generate_demo(out_dir: str | Path, *, seed: int = DEFAULT_SEED) -> DemoManif
     survey_path = out / "survey.csv"
     survey.to_csv(survey_path, index=False, float_format="%.4f", lineterminator="\n")
 
+    population = _population(np.random.default_rng([int(seed), 11]), codes, means)
+    reports = _streetsafe(np.random.default_rng([int(seed), 13]), areas, months, start)
+    locations_dir = out / "locations"
+    locations_dir.mkdir(exist_ok=True)
+    location_paths = []
+    for fname, text in _locations(np.random.default_rng([int(seed), 17]), areas[0]).items():
+        (locations_dir / fname).write_text(text, encoding="utf-8")
+        location_paths.append(locations_dir / fname)
+    streetsafe_path = out / "streetsafe.csv"
+    reports.to_csv(streetsafe_path, index=False, lineterminator="\n")
+    population_path = out / "population.csv"
+    population.to_csv(population_path, index=False, lineterminator="\n")
+
     readme_path = out / "README.md"
     readme_path.write_text(_readme(int(seed), n_areas, n_rows), encoding="utf-8")
 
@@ -838,6 +953,17 @@ def generate_demo(out_dir: str | Path, *, seed: int = DEFAULT_SEED) -> DemoManif
             "respondents_per_area_and_wave": dict(SURVEY_RESPONDENTS),
             "rows": len(survey),
         },
+        "population": {
+            "note": "made-up residents per demo area (population.csv), for rates",
+            "residents": dict(zip(population["area_code"], population["population"], strict=True)),
+        },
+        "streetsafe": {
+            "note": "made-up StreetSafe / QR-code reports (streetsafe.csv), counted as an outcome",
+            "true_irr": {"treated": STREETSAFE_TRUE_IRR, "buffer": 1.0, "comparison": 1.0},
+            "from": START_MONTH,
+            "treated_monthly_mean_before": _STREETSAFE_TREATED_MEAN,
+            "rows": len(reports),
+        },
         "counts": {
             "rows": n_rows,
             "rows_no_location": n_no_loc,
@@ -872,4 +998,7 @@ def generate_demo(out_dir: str | Path, *, seed: int = DEFAULT_SEED) -> DemoManif
         n_buffer_thinned=n_thinned,
         n_interventions=len(log),
         rows_by_crime_type=by_type,
+        population_path=population_path,
+        streetsafe_path=streetsafe_path,
+        location_paths=tuple(location_paths),
     )

@@ -43,6 +43,11 @@ def edge_base(demo_pilot, tmp_path_factory) -> Path:
         interventions="../data/interventions.csv",
         survey="../data/survey.csv",
     )
+    for key in ("population", "streetsafe"):  # cases that need one add their own
+        raw["data"].pop(key, None)
+    raw["outcomes"] = [o for o in raw["outcomes"] if o.get("source") != "streetsafe"]
+    for comp in raw["intervention"]["components"]:
+        comp.pop("locations", None)
     raw["windows"] = {"pre_months": PRE, "post_months": POST}
     (base / "pilots").mkdir()
     (base / "pilots" / "pilot.yml").write_text(yaml.safe_dump(raw, sort_keys=False))

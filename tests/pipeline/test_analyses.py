@@ -19,6 +19,7 @@ from pilot_eval.report import build_context, sections
 
 PLUGINS = Path(__file__).parent / "plugins"
 VAWG, ASB = "VAWG-related offences", "Anti-social behaviour"
+REPORTS = "StreetSafe and QR-code reports"  # the demo's third outcome (source: streetsafe)
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +63,7 @@ def test_toy_plugin_reaches_results_json(prepared, toy_module, tmp_path):
         "assumes": "nothing: it is a test",
     } in doc["analyses"]
     rows = [e for e in doc["estimates"] if e["method"] == "toy_ratio"]
-    assert [r["outcome"] for r in rows] == [VAWG, ASB]
+    assert [r["outcome"] for r in rows] == [VAWG, ASB, REPORTS]
     # the toy's number is the 2x2 ratio of the panel's totals, computed independently here
     p = prepared.panel[prepared.panel[C.OUTCOME] == VAWG]
     tot = p.groupby([C.GROUP, C.POST])[C.COUNT].sum()
@@ -106,7 +107,7 @@ def test_requires_gives_the_reason_in_results_and_report(prepared, tmp_path):
     ev = evaluate(prepared, registry=_small_registry(never))
     doc = json.loads(pe.write_results(ev, tmp_path).read_text())
     nc = [n for n in doc["not_computed"] if n["analysis"] == "needs_more"]
-    assert [n["outcome"] for n in nc] == [VAWG, ASB]
+    assert [n["outcome"] for n in nc] == [VAWG, ASB, REPORTS]
     assert nc[0]["reason"] == "it needs ten pilot areas; this pilot has one"
     ctx = build_context(ev)
     text = sections.not_computed(ctx).words()
@@ -169,11 +170,11 @@ def _without_crimes(prepared, outcome, *, post: bool):
 def test_a_secondary_outcome_that_cannot_be_estimated_is_a_stated_block(prepared):
     broken = _without_crimes(prepared, ASB, post=True)
     ev = evaluate(broken, registry=_small_registry())
-    vawg, asb = ev.outcomes
+    vawg, asb, _reports = ev.outcomes
     assert vawg.estimated and vawg.get("conformal") is not None
     assert not asb.estimated and asb.results == {}
     assert "no recorded 'Anti-social behaviour' in the 12 months from the start" in asb.reason
-    assert [e.outcome for e in ev.estimates] == [VAWG] * len(ev.estimates)
+    assert {e.outcome for e in ev.estimates} == {VAWG, REPORTS}
     doc = ev.results_document().to_json_dict()
     assert doc["outcomes_not_estimated"] == [{"outcome": ASB, "reason": asb.reason}]
     block = sections.outcome_section(build_context(ev), asb, primary=False)
@@ -234,6 +235,7 @@ def test_plan_foresees_what_evaluate_leaves_out(prepared):
     assert [(n.outcome, n.analysis, n.reason) for n in planned] == [
         (VAWG, "never", "not here"),
         (ASB, "never", "not here"),
+        (REPORTS, "never", "not here"),
     ]
     ev = evaluate(prepared, registry=reg)
     assert ev.not_computed == planned
@@ -248,4 +250,9 @@ def test_validate_prints_the_plan(demo_pilot, capsys):
     assert main(["validate", str(demo_pilot.config_path)]) == 0
     out = capsys.readouterr().out
     assert "OK: the config and its data are ready to run." in out
-    assert "Not computed" not in out  # the demo runs every built-in analysis
+    # the demo runs every built-in analysis, except cost per crime prevented for the reports
+    not_computed = [line for line in out.splitlines() if line.startswith("Not computed")]
+    assert not_computed == [
+        f"Not computed for '{REPORTS}': Cost per crime prevented, because StreetSafe / QR-code "
+        "reports are not crimes, so none are 'prevented'."
+    ]

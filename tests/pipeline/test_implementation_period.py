@@ -15,9 +15,12 @@ from pilot_eval.report.sections import window_sentence
 
 def _config(demo_pilot, tmp_path, **windows):
     raw = yaml.safe_load(demo_pilot.config_path.read_text())
-    for key in ("crimes", "boundaries", "interventions", "survey"):
+    for key in ("crimes", "boundaries", "interventions", "survey", "population", "streetsafe"):
         if raw["data"].get(key):
             raw["data"][key] = str((demo_pilot.config_path.parent / raw["data"][key]).resolve())
+    for comp in raw["intervention"].get("components", []):
+        if comp.get("locations"):
+            comp["locations"] = str((demo_pilot.config_path.parent / comp["locations"]).resolve())
     raw["windows"].update(windows)
     out = tmp_path / "pilot.yml"
     out.write_text(yaml.safe_dump(raw, sort_keys=False))

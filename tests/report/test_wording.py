@@ -35,9 +35,12 @@ MONTHS = "January|February|March|April|May|June|July|August|September|October|No
 
 def _variant(demo_pilot, tmp_path: Path, name: str, **changes) -> Path:
     raw = yaml.safe_load(demo_pilot.config_path.read_text())
-    for key in ("crimes", "boundaries", "interventions", "survey"):
+    for key in ("crimes", "boundaries", "interventions", "survey", "population", "streetsafe"):
         if raw["data"].get(key):
             raw["data"][key] = str((demo_pilot.config_path.parent / raw["data"][key]).resolve())
+    for comp in raw["intervention"].get("components", []):
+        if comp.get("locations"):
+            comp["locations"] = str((demo_pilot.config_path.parent / comp["locations"]).resolve())
     for dotted, value in changes.items():
         node = raw
         *path, last = dotted.split(".")
@@ -63,7 +66,7 @@ def _world(config: Path, out: Path):
 def worlds(demo_pilot, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("worlds")
     raw = yaml.safe_load(demo_pilot.config_path.read_text())
-    asb_first = list(reversed(raw["outcomes"]))
+    asb_first = [raw["outcomes"][1], raw["outcomes"][0], *raw["outcomes"][2:]]
     configs = {
         "demo": demo_pilot.config_path,
         "null": _variant(demo_pilot, tmp, "null", outcomes=asb_first),
@@ -172,7 +175,10 @@ def test_page_has_no_false_or_leaky_phrases(worlds, world):
     assert "/work/" not in page and "/tmp/" not in page and str(ROOT) not in page
     assert "short of 80" not in body
     main_words = sum(len(s.words().split()) for s in sections[:-1])
-    assert main_words < 1600, main_words  # the main body reads in about 5 minutes
+    # The main body reads in about 5 minutes with two outcomes; each further outcome (e.g. the
+    # StreetSafe reports) may add a short section of its own.
+    limit = 1600 + 200 * max(0, len(ev.outcomes) - 2)
+    assert main_words < limit, main_words
 
 
 def test_rank_sentence_counts_sets_truly(worlds):

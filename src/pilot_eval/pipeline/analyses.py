@@ -495,6 +495,19 @@ def _trend_robust_requires(x: AnalysisInput) -> str | None:
     return _pre_months_at_least(6)(x)
 
 
+def _per_resident(x: AnalysisInput) -> Result:
+    from ..estimators.per_resident import rates_per_resident
+
+    assert x.prepared.population is not None
+    return rates_per_resident(x.panel, x.prepared.population, outcome=x.name)
+
+
+def _per_resident_requires(x: AnalysisInput) -> str | None:
+    if x.prepared.population is not None:
+        return None
+    return "no population file was given for the areas"
+
+
 def _selection(x: AnalysisInput) -> Result:
     from ..estimators.selection import rank_comparison_areas
 
@@ -518,6 +531,8 @@ def _cost(x: AnalysisInput) -> Result:
 
 
 def _cost_requires(x: AnalysisInput) -> str | None:
+    if x.outcome.from_reports:
+        return "StreetSafe / QR-code reports are not crimes, so none are 'prevented'"
     if _total_cost(x) > 0:
         return None
     return "no component of the pilot has a recorded cost"
@@ -740,6 +755,17 @@ def _builtin() -> Registry:
             assumes="similar level, trend and month-to-month pattern before the start",
             run=_selection,
             requires=_one_treated("ranking comparison areas against the pilot area"),
+        )
+    )
+    r.add(
+        Analysis(
+            name="per_resident",
+            role="secondary",
+            label="Recorded crime per 1,000 residents a year, before and after",
+            assumes="the residents counted once (e.g. a mid-year estimate) stand for both "
+            "windows; a description, not a test",
+            run=_per_resident,
+            requires=_per_resident_requires,
         )
     )
     r.add(

@@ -47,6 +47,9 @@ class PreparedPilot:
     #: StreetSafe / QR-code reports (``date, month, latitude, longitude, category``; free text
     #: never read), when the config names a file.
     streetsafe: pd.DataFrame | None = None
+    #: Where components were delivered (``type, kind, geometry``, EPSG:27700; ``kind`` is
+    #: point, line or polygon), from each component's ``locations`` file, when any is given.
+    locations: gpd.GeoDataFrame | None = None
     #: Residents of each treated and comparison area (``area, group, population``), when the
     #: config names a population file (added up by place with ``data.population_areas``).
     population: pd.DataFrame | None = None
@@ -183,6 +186,55 @@ def _read_optional(cfg: PilotConfig) -> tuple[pd.DataFrame | None, pd.DataFrame 
     return streetsafe, population
 
 
+def _read_locations(cfg: PilotConfig) -> gpd.GeoDataFrame | None:
+    """Every component's ``locations`` file, read and tagged with the component's type."""
+    from ..io.locations import read_locations
+
+    parts = [
+        read_locations(c.locations).assign(type=c.type)
+        for c in cfg.intervention.components
+        if c.locations is not None
+    ]
+    if not parts:
+        return None
+    both = pd.concat(parts, ignore_index=True)
+    return gpd.GeoDataFrame(
+        both[["type", "kind", "geometry"]], geometry="geometry", crs=C.METRIC_CRS
+    )
+
+
+def _with_report_outcomes(
+    cfg: PilotConfig,
+    panel: pd.DataFrame,
+    streetsafe: pd.DataFrame,
+    areas: gpd.GeoDataFrame,
+    notes: list[str],
+) -> pd.DataFrame:
+    """Add the StreetSafe / QR-code outcomes: reports counted per area and month from their
+    points, like crimes (so every analysis treats them as one more outcome)."""
+    from ..areas import assign_points
+    from ..io.policeuk import project_points
+    from ..panel import panel_from_incidents
+
+    reports = streetsafe.rename(columns={"category": C.CRIME_TYPE})
+    first, last = cfg.months[0], cfg.months[-1]
+    reports = reports[(reports[C.MONTH] >= first) & (reports[C.MONTH] <= last)]
+    located = assign_points(project_points(reports), areas)
+    outside = int(located[C.AREA].isna().sum())
+    if outside:
+        notes.append(
+            f"{_share(outside, len(located))} StreetSafe / QR-code reports in the evaluation's "
+            "months fell outside every study area and were left out."
+        )
+    present = sorted(set(located[C.CRIME_TYPE].astype(str)))
+    outcomes = {o.name: list(o.categories) or present for o in cfg.outcomes if o.from_reports}
+    reports_panel = panel_from_incidents(
+        located, outcomes=outcomes, areas=areas, months=cfg.months, start=cfg.intervention.start
+    )
+    both = pd.concat([panel, reports_panel], ignore_index=True)
+    return both.sort_values([C.OUTCOME, C.AREA, C.MONTH], kind="stable").reset_index(drop=True)
+
+
 def prepare(config: PilotConfig | str | Path) -> PreparedPilot:
     """Load, validate and assemble a pilot's data into areas and an area × month panel.
 
@@ -263,12 +315,14 @@ def _prepare(cfg: PilotConfig) -> PreparedPilot:
 
         interventions = read_interventions(d.interventions)
     _check_costs(cfg, interventions)
+    locations = _read_locations(cfg)
     survey = None
     if d.survey is not None:
         from ..io.survey import read_survey
 
         survey = read_survey(d.survey)
-    outcomes_types = {o.name: list(o.crime_types) for o in cfg.outcomes}
+    crime_outcomes = [o for o in cfg.outcomes if not o.from_reports]
+    outcomes_types = {o.name: list(o.crime_types) for o in crime_outcomes}
     if point_data:
         from ..io.policeuk import (
             check_crime_types_present,
@@ -313,7 +367,7 @@ def _prepare(cfg: PilotConfig) -> PreparedPilot:
         counts = load_area_counts(
             d.source,
             d.crimes,
-            outcomes={o.name: list(o.categories) for o in cfg.outcomes},
+            outcomes={o.name: list(o.categories) for o in crime_outcomes},
             months=cfg.months,
             historical=d.crimes_historical,
             ward_lookup=boundaries[[C.AREA, C.NAME]],
@@ -323,11 +377,13 @@ def _prepare(cfg: PilotConfig) -> PreparedPilot:
         )
         panel = panel_from_counts(
             counts,
-            outcomes={o.name: list(o.categories) for o in cfg.outcomes},
+            outcomes={o.name: list(o.categories) for o in crime_outcomes},
             areas=areas,
             months=cfg.months,
             start=cfg.intervention.start,
         )
+    if streetsafe is not None and any(o.from_reports for o in cfg.outcomes):
+        panel = _with_report_outcomes(cfg, panel, streetsafe, areas, notes)
     if len(cfg.excluded_months):
         from ..panel import drop_months
 
@@ -342,6 +398,7 @@ def _prepare(cfg: PilotConfig) -> PreparedPilot:
         data_notes=tuple(notes),
         streetsafe=streetsafe,
         population=population,
+        locations=locations,
     )
     _check_primary_estimable(prepared)
     if survey is not None and d.survey is not None:

@@ -264,17 +264,70 @@ def placebo_time_chart(
     return fig
 
 
+#: Colours and point markers for component locations, in order of first appearance
+#: (Okabe-Ito, colour-blind safe; each type also has its own marker, so colour is not needed).
+_LOCATION_STYLE = (
+    ("#0072B2", "o"),
+    ("#009E73", "s"),
+    ("#CC79A7", "^"),
+    ("#D55E00", "D"),
+    ("#56B4E9", "v"),
+    ("#E69F00", "P"),
+    ("#000000", "X"),
+    ("#999999", "*"),
+)
+
+
+def _draw_locations(ax, locations, labels: dict[str, str] | None) -> None:
+    """Component locations by type: points as markers, lines as lines, polygons outlined."""
+    for k, (kind_type, part) in enumerate(locations.groupby("type", sort=False)):
+        colour, marker = _LOCATION_STYLE[k % len(_LOCATION_STYLE)]
+        label = (labels or {}).get(str(kind_type), str(kind_type).replace("_", " ").capitalize())
+        pts = part[part["kind"] == "point"]
+        lines = part[part["kind"] == "line"]
+        polys = part[part["kind"] == "polygon"]
+        if len(polys):
+            polys.plot(ax=ax, facecolor="none", edgecolor=colour, linewidth=1.8, zorder=4)
+        if len(lines):
+            lines.plot(ax=ax, color=colour, linewidth=2.2, linestyle="--", zorder=4)
+        if len(pts):
+            xy = pts.geometry.explode(index_parts=False)
+            ax.scatter(
+                xy.x,
+                xy.y,
+                s=30,
+                marker=marker,
+                color=colour,
+                edgecolors="white",
+                linewidths=0.5,
+                zorder=6,
+            )
+        # One legend entry per type, drawn as what is on the map.
+        if len(pts):
+            ax.scatter([], [], s=30, marker=marker, color=colour, edgecolors="white", label=label)
+        elif len(lines):
+            ax.plot([], [], color=colour, linewidth=2.2, linestyle="--", label=label)
+        else:
+            ax.fill([], [], facecolor="none", edgecolor=colour, linewidth=1.8, label=label)
+
+
 def area_map(
     areas,
     *,
     sites: pd.DataFrame | None = None,
+    locations=None,
+    location_labels: dict[str, str] | None = None,
     title: str = "",
 ) -> Figure:
     """A static map of the pilot, buffer and comparison areas and the intervention sites.
 
     The interactive map needs a network connection for its background tiles; this one is a
     plain image embedded in the report, so the areas are visible offline and in print. Like
-    the interactive map it draws areas and intervention sites, never incidents.
+    the interactive map it draws areas and intervention sites, never incidents. With
+    ``locations`` (``type, kind, geometry``: where each component was delivered, e.g.
+    ``PreparedPilot.locations``) each component type is drawn in its own colour and marker
+    (points), dashed line (routes) or outline (polygons), named in the legend by
+    ``location_labels`` (type -> words).
     """
     from .maps import GROUP_LABEL
 
@@ -313,6 +366,8 @@ def area_map(
                 zorder=5,
                 label="Intervention site",
             )
+        if locations is not None and len(locations):
+            _draw_locations(ax, locations.to_crs(areas.crs), location_labels)
         ax.set_axis_off()
         ax.set_aspect("equal")
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.02), ncol=2, frameon=False)

@@ -276,13 +276,18 @@ def _rank_sentence(ctx: ReportContext, o: Any) -> str:
             f"{n_sets:,} possible"
         )
     place = "most unusual" if pl.rank == 1 else f"number {pl.rank} in how unusual it was"
+    if o.outcome != ctx.primary.outcome:  # said in full once, for the primary outcome
+        return (
+            f"Among all {pl.n_reference:,} areas given the pilot in turn, the pilot area's change "
+            f"ranked {place} as a {way} (one-sided {format_p(pl.p_one_sided, min_p=pl.min_p)})."
+        )
     floor = format_p(pl.min_p).removeprefix("p = ")
     s = (
         f"{how} (the pilot area included), the pilot area's change ranked {place} as a {way} "
         f"(one-sided {format_p(pl.p_one_sided, min_p=pl.min_p)} for a {way}; the smallest "
         f"possible with this many is {floor})."
     )
-    if pl.min_p > ctx.alpha and o.outcome == ctx.primary.outcome:  # said once, for the primary
+    if pl.min_p > ctx.alpha:
         s += (
             f" So this ranking on its own can never reach the {ctx.alpha * 100:g} % level: that "
             "is a limit of a design with this few areas, not a verdict on the pilot."
@@ -305,6 +310,8 @@ def _headline_text(ctx: ReportContext, o: Any) -> list[Text]:
                 if _excludes_one(cf)
                 else "The interval includes no change: this is not clear evidence of a change, "
                 "and it does not rule out a real one."
+                if o.outcome == ctx.primary.outcome
+                else "The interval includes no change."
             )
         ),
         Text(_rank_sentence(ctx, o)),
@@ -321,7 +328,9 @@ def _headline_text(ctx: ReportContext, o: Any) -> list[Text]:
         parts.append(
             Text(
                 f"The start date ({_when(ctx)}) is illustrative: this is what the data show "
-                "if the pilot had started then.",
+                "if the pilot had started then."
+                if o.outcome == ctx.primary.outcome
+                else "The start date is illustrative.",
                 kind="warning",
             )
         )
@@ -379,6 +388,7 @@ def before_after_table(ctx: ReportContext, o: Any) -> Table:
     w = ctx.config.windows
     t = o.totals.copy()
     thr = ctx.threshold
+    per = o.get("per_resident")
     rows = []
     for _, r in t.iterrows():
         pre, post = int(r["pre"]), int(r["post"])
@@ -389,16 +399,23 @@ def before_after_table(ctx: ReportContext, o: Any) -> Table:
 
         bm, am = pre / w.pre_months, post / w.post_months
         change = "–" if any(small) or bm == 0 else f"{am / bm - 1:+.0%}"
-        rows.append(
-            {
-                "Area": GROUP_NAMES.get(r[C.GROUP], r[C.GROUP]),
-                f"Before ({w.pre_months} months)": show(pre, small[0]),
-                f"After ({w.post_months} months)": show(post, small[1]),
-                "Per month before": "–" if small[0] else f"{bm:.1f}",
-                "Per month after": "–" if small[1] else f"{am:.1f}",
-                "Raw change": change,
-            }
-        )
+        row = {
+            "Area": GROUP_NAMES.get(r[C.GROUP], r[C.GROUP]),
+            f"Before ({w.pre_months} months)": show(pre, small[0]),
+            f"After ({w.post_months} months)": show(post, small[1]),
+            "Per month before": "–" if small[0] else f"{bm:.1f}",
+            "Per month after": "–" if small[1] else f"{am:.1f}",
+        }
+        if per is not None:
+            g = r[C.GROUP]
+            for when, hidden, label in (
+                ("pre", small[0], "Per 1,000 residents a year, before"),
+                ("post", small[1], "Per 1,000 residents a year, after"),
+            ):
+                v = per.rate(g, when) if g in ("treated", "comparison") else math.nan
+                row[label] = "–" if hidden or not math.isfinite(v) else f"{v:.1f}"
+        row["Raw change"] = change
+        rows.append(row)
     df = pd.DataFrame(rows)
     return Table(
         df,
@@ -576,12 +593,25 @@ def outcome_section(ctx: ReportContext, o: Any, *, primary: bool) -> Section:
             level=3,
             blocks=(Text(f"{o.outcome} could not be estimated, because {o.reason}."),),
         )
+    spec = next((s for s in ctx.config.outcomes if s.name == o.outcome), None)
     blocks: list[Any] = [
         Text(f"**What could this evaluation detect?** {_detect_sentence(ctx, o)}"),
         *_headline_text(ctx, o),
         before_after_table(ctx, o),
         _monthly_figure(ctx, o),
     ]
+    reports = ctx.evaluation.prepared.streetsafe
+    if spec is not None and spec.from_reports and reports is not None:
+        blocks.insert(
+            1,
+            Text(
+                "These are reports people made (through StreetSafe or the pilot's QR codes), "
+                "not recorded crimes. More reports can mean more confidence, or an easier way, "
+                f"to report, not more harm. Of the {len(reports):,} reports, only the date, "
+                "place and category are read, never any free text.",
+                kind="note",
+            ),
+        )
     if primary:
         blocks.append(_placebo_figure(ctx, o))
     subs = [_agree(ctx, o)] if primary else []
@@ -770,7 +800,18 @@ def implementation(ctx: ReportContext) -> Section:
                 numeric=("Number", "Cost"),
             )
         )
-    fig = area_map(ctx.evaluation.prepared.areas, sites=ctx.evaluation.prepared.interventions)
+    prepared = ctx.evaluation.prepared
+    fig = area_map(
+        prepared.areas,
+        sites=prepared.interventions,
+        locations=prepared.locations,
+        location_labels={k: v[0] for k, v in MECHANISMS.items()},
+    )
+    drawn = (
+        []
+        if prepared.locations is None
+        else [MECHANISMS[t][0].lower() for t in dict.fromkeys(prepared.locations["type"])]
+    )
     n_sites = (
         0
         if ctx.evaluation.prepared.interventions is None
@@ -784,12 +825,14 @@ def implementation(ctx: ReportContext) -> Section:
                 + ("the buffer around it, " if ctx.has_buffer else "")
                 + f"and the {ctx.n_comparison} comparison areas"
                 + (f", with {n_sites} intervention sites marked" if n_sites else "")
+                + (f"; where the pilot delivered {', '.join(drawn)}" if drawn else "")
                 + ". It shows areas and sites, never where crimes happened."
             ),
             caption="Where the pilot ran: the pilot area, "
             + ("its buffer, " if ctx.has_buffer else "")
             + "the comparison areas"
             + (" and the intervention sites" if n_sites else "")
+            + (" and components" if drawn else "")
             + ".",
         )
     )
