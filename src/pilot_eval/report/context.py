@@ -8,6 +8,7 @@ illustrative flags — so no section can drift from another or from the config.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import columns as C
@@ -41,6 +42,8 @@ class ReportContext:
         The intervention dates are not the pilot's real dates (``intervention.illustrative``).
     provenance
         The provenance block (``results.json``'s ``provenance``), when known.
+    config_dir
+        The config's folder (where a registered analysis plan is looked for), when known.
     """
 
     evaluation: Evaluation
@@ -54,6 +57,7 @@ class ReportContext:
     synthetic: bool
     illustrative: bool
     provenance: dict[str, Any] | None = None
+    config_dir: Path | None = None
 
     @property
     def config(self) -> PilotConfig:
@@ -82,7 +86,10 @@ class ReportContext:
 
 
 def build_context(
-    evaluation: Evaluation, *, provenance: dict[str, Any] | None = None
+    evaluation: Evaluation,
+    *,
+    provenance: dict[str, Any] | None = None,
+    config_dir: Path | None = None,
 ) -> ReportContext:
     """The report context of an evaluation (options from its config)."""
     cfg = evaluation.config
@@ -101,4 +108,5 @@ def build_context(
         synthetic=cfg.synthetic,
         illustrative=cfg.intervention.illustrative,
         provenance=provenance,
+        config_dir=config_dir,
     )

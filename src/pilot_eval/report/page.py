@@ -96,10 +96,10 @@ def report_context(
     """The report context, with the run's provenance when the config file is known."""
     from ..pipeline.provenance import provenance
 
-    prov = (
-        provenance(evaluation.config, config_path=config_path) if config_path is not None else None
-    )
-    return build_context(evaluation, provenance=prov)
+    if config_path is None:
+        return build_context(evaluation)
+    prov = provenance(evaluation.config, config_path=config_path)
+    return build_context(evaluation, provenance=prov, config_dir=Path(config_path).resolve().parent)
 
 
 def publish(
