@@ -422,9 +422,9 @@ def population_by_area(
     small_areas
         Boundaries of the population file's areas (``area, geometry``, e.g. the LSOAs of the
         same code vintage, 2011 or 2021, as the population file). When given, each small
-        area's residents go to the study area holding a point inside it (its representative
-        point), so LSOA populations add up to wards, to a pilot polygon, or to LSOAs of the
-        other vintage (codes split or merged in 2021 move with their ground). When omitted,
+        area's residents are shared among the study areas it overlaps, in proportion to area,
+        so LSOA populations add up to wards, to a pilot polygon, or to LSOAs of the other
+        vintage (a 2011 LSOA split in 2021 shares its residents between its parts). When omitted,
         population codes must be the study areas' own codes.
     source
         The population file, for messages.
@@ -447,16 +447,23 @@ def population_by_area(
         values = study[C.AREA].astype(str).map(by_code)
         how = "no row with its code"
     else:
+        # Each small area's residents are shared among the study areas it overlaps, by area:
+        # exact when small areas nest (LSOAs in wards), and a 2011 LSOA split in 2021 shares
+        # its residents between its parts.
         metric = _metric(small_areas, "the population's area boundaries")
-        pts = shapely.point_on_surface(np.asarray(metric.geometry.array, dtype=object))
-        xy = shapely.get_coordinates(pts)
-        target = _metric(study, "the areas")
-        which = _locate(xy[:, 0], xy[:, 1], np.asarray(target.geometry.array, dtype=object))
-        small = pd.DataFrame({C.AREA: metric[C.AREA].astype(str).to_numpy(), "to": which}).merge(
-            pop, on=C.AREA, how="inner"
+        small = metric[[C.AREA, "geometry"]].merge(pop, on=C.AREA, how="inner")
+        target = _metric(study, "the areas").reset_index(drop=True)
+        target = target.assign(to=np.arange(len(target)))[["to", "geometry"]]
+        pieces = gpd.overlay(
+            gpd.GeoDataFrame(
+                small.assign(whole=small.geometry.area), geometry="geometry", crs=metric.crs
+            ),
+            target,
+            how="intersection",
+            keep_geom_type=True,
         )
-        small = small[small["to"] >= 0]
-        sums = small.groupby("to")["population"].sum()
+        share = pieces.geometry.area / pieces["whole"].where(pieces["whole"] > 0)
+        sums = (pieces["population"] * share.fillna(0.0)).groupby(pieces["to"]).sum()
         values = pd.Series(np.arange(len(study)), index=study.index, dtype="int64").map(sums)
         how = "no small area of the population file inside it"
     out = pd.DataFrame(

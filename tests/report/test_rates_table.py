@@ -15,7 +15,7 @@ def test_before_after_table_gives_rates(demo_pilot):
     residents = demo_pilot.truth["population"]["residents"]
     assert rates.treated_population == residents["DEMO01"]
     table = before_after_table(ctx, o).frame.set_index("Area")
-    before = "Per 1,000 residents a year, before"
+    before = "Rate before"
     assert table.loc["Pilot area", before] == f"{rates.treated_pre_rate:.1f}"
     assert rates.treated_pre_rate == 1000 * 12 * rates.treated_pre / (36 * residents["DEMO01"])
     assert table.loc["Area around it (buffer)", before] == "–"

@@ -33,7 +33,7 @@ def test_before_after_table_suppresses_small_counts(ctx):
     row = table[table["Area"].str.startswith("Area around")].iloc[0]
     assert ctx.threshold == 10  # the default: the demo config does not set it
     assert row.iloc[1] == "<10" and row.iloc[2] == "0"  # a true zero is not a small count
-    assert row["Per month before"] == "–" and row["Raw change"] == "–"
+    assert row["Rate before"] == "–" and row["Raw change"] == "–"  # demo: rates per 1,000
     for col in table.columns[1:3]:
         for v in table[col]:
             assert v in ("<10", "0") or int(v.replace(",", "")) >= 10

@@ -403,14 +403,15 @@ def before_after_table(ctx: ReportContext, o: Any) -> Table:
             "Area": GROUP_NAMES.get(r[C.GROUP], r[C.GROUP]),
             f"Before ({w.pre_months} months)": show(pre, small[0]),
             f"After ({w.post_months} months)": show(post, small[1]),
-            "Per month before": "–" if small[0] else f"{bm:.1f}",
-            "Per month after": "–" if small[1] else f"{am:.1f}",
         }
-        if per is not None:
+        if per is None:
+            row["Per month before"] = "–" if small[0] else f"{bm:.1f}"
+            row["Per month after"] = "–" if small[1] else f"{am:.1f}"
+        else:  # rates instead of monthly counts: the table stays narrow enough not to scroll
             g = r[C.GROUP]
             for when, hidden, label in (
-                ("pre", small[0], "Per 1,000 residents a year, before"),
-                ("post", small[1], "Per 1,000 residents a year, after"),
+                ("pre", small[0], "Rate before"),
+                ("post", small[1], "Rate after"),
             ):
                 v = per.rate(g, when) if g in ("treated", "comparison") else math.nan
                 row[label] = "–" if hidden or not math.isfinite(v) else f"{v:.1f}"
@@ -420,7 +421,12 @@ def before_after_table(ctx: ReportContext, o: Any) -> Table:
     return Table(
         df,
         caption=f"Recorded {noun(o.outcome)} before and after the start, by area "
-        f"(counts from 1 to {thr - 1} shown as <{thr})",
+        + (
+            f"(1 to {thr - 1} shown as <{thr}"
+            if per is not None
+            else f"(counts from 1 to {thr - 1} shown as <{thr}"
+        )
+        + ("; rates per 1,000 residents a year)" if per is not None else ")"),
         numeric=tuple(df.columns[1:]),
     )
 
@@ -607,8 +613,7 @@ def outcome_section(ctx: ReportContext, o: Any, *, primary: bool) -> Section:
             Text(
                 "These are reports people made (through StreetSafe or the pilot's QR codes), "
                 "not recorded crimes. More reports can mean more confidence, or an easier way, "
-                f"to report, not more harm. Of the {len(reports):,} reports, only the date, "
-                "place and category are read, never any free text.",
+                f"to report, not more harm ({len(reports):,} reports; free text never read).",
                 kind="note",
             ),
         )
@@ -776,7 +781,7 @@ def implementation(ctx: ReportContext) -> Section:
         Text(
             f"The pilot ran in {ctx.area_name} {period}. This report compares it with "
             f"{ctx.n_comparison} comparison areas over {cfg.windows.pre_months} months before "
-            f"the start and {cfg.windows.post_months} months after it. {window_sentence(ctx)}"
+            f"the start and {cfg.windows.post_months} after. {window_sentence(ctx)}"
         )
     ]
     if iv.note:
