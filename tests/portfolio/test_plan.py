@@ -158,3 +158,26 @@ def test_post_months_start_after_the_roll_out_when_it_is_left_out(batch_pilots):
     if "exclude_implementation" in type(cfg.windows).model_fields:
         w = cfg.windows.model_copy(update={"exclude_implementation": True})
         assert post_start(cfg.model_copy(update={"windows": w})) == pd.Timestamp("2024-10-01")
+
+
+def test_the_report_run_after_a_changed_config_says_what_changed(batch_pilots, monkeypatch):
+    """Register, change the config's after-window, evaluate: the report itself has the
+    registered-plan section with the change (wired into report.all_sections)."""
+    import pilot_eval as pe
+    from pilot_eval.report import all_sections, report_context
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    folder = batch_pilots.parent / "registered-report"
+    folder.mkdir(exist_ok=True)
+    cfg = folder / "pilot.yml"
+    cfg.write_text((batch_pilots / "demo-belvedere.yml").read_text())
+    args = ["plan", str(cfg), "--areas", "DEMO01", "--post", "12", "--register"]
+    assert main([*args, "--out", str(folder / "plan-out")]) == 0
+    raw = yaml.safe_load(cfg.read_text())
+    raw["windows"]["post_months"] = 11
+    cfg.write_text(yaml.safe_dump(raw, sort_keys=False))
+    ev = pe.evaluate(pe.prepare(cfg))
+    sections = all_sections(report_context(ev, config_path=cfg))
+    (plan,) = [s for s in sections if "plan" in s.title.lower()]
+    assert "Window post_months changed from 12 to 11." in plan.words()
+    assert [s.id for s in sections][-2:] == ["not-computed", "appendix"]

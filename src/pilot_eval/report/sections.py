@@ -1108,7 +1108,14 @@ def appendix(ctx: ReportContext) -> Section:
 
 
 def all_sections(ctx: ReportContext) -> tuple[Section, ...]:
-    """The report's sections, in order (the summary first)."""
+    """The report's sections, in order (the summary first).
+
+    The "Registered analysis plan" section appears when ``pilot-eval plan --register`` wrote
+    a plan beside the config (:mod:`pilot_eval.report.registered_plan`).
+    """
+    from .registered_plan import plan_section
+
+    plan = plan_section(ctx, ctx.config_dir) if ctx.config_dir is not None else None
     return (
         summary(ctx),
         effect(ctx),
@@ -1118,6 +1125,7 @@ def all_sections(ctx: ReportContext) -> tuple[Section, ...]:
         implementation(ctx),
         economic_cost(ctx),
         limitations(ctx),
+        *((plan,) if plan is not None else ()),
         not_computed(ctx),
         appendix(ctx),
     )
