@@ -37,6 +37,9 @@ def _configs(folder: Path, n: int) -> list[Path]:
     for key, value in raw["data"].items():  # every input path, made absolute
         if isinstance(value, str) and (DEMO.parent / value).exists():
             raw["data"][key] = str((DEMO.parent / value).resolve())
+    for comp in raw.get("intervention", {}).get("components", []):  # component locations too
+        if comp.get("locations"):
+            comp["locations"] = str((DEMO.parent / comp["locations"]).resolve())
     out = []
     for i in range(1, n + 1):
         r = {**raw, "slug": f"bench-demo{i:02d}", "treated": {"codes": [f"DEMO{i:02d}"]}}
