@@ -178,6 +178,10 @@ def test_installed_cli_runs_the_demo_pilot_outside_the_repository(installed, tmp
             assert (work / raw["data"][key]).exists(), (key, raw["data"][key])
             rewritten += 1
     assert rewritten >= 2, raw["data"]  # at least the crimes and the boundaries
+    for comp in raw["intervention"].get("components", []):  # component location files too
+        if str(comp.get("locations", "")).startswith("../data/demo"):
+            comp["locations"] = comp["locations"].removeprefix("../")
+            assert (work / comp["locations"]).exists(), comp["locations"]
     config = work / f"{SLUG}.yml"
     config.write_text(yaml.safe_dump(raw, sort_keys=False))
 

@@ -118,7 +118,12 @@ def test_index_escapes_a_hostile_title_in_a_done_row():
 
 def test_collect_configs_takes_folders_and_files(batch_pilots):
     found = collect_configs([batch_pilots, batch_pilots / "broken.yml"])
-    assert [p.name for p in found] == ["broken.yml", "demo-area07.yml", "demo-belvedere.yml"]
+    names = [p.name for p in found]
+    # the folder is the session's demo pilots folder, where other tests may add variants:
+    # every .yml in it, once each (broken.yml given twice), in name order
+    assert names == sorted(names) and len(names) == len(set(names))
+    assert {"broken.yml", "demo-area07.yml", "demo-belvedere.yml"} <= set(names)
+    assert set(names) == {p.name for p in batch_pilots.glob("*.yml")}
 
 
 def test_rich_board_shows_one_line_per_pilot():
