@@ -5,7 +5,6 @@ Old estimate rows are matched by (outcome, method), wdd_scaled -> wdd_scaled_tot
 """
 
 import json
-import math
 import shutil
 import sys
 import tempfile
@@ -13,37 +12,15 @@ from pathlib import Path
 
 import pilot_eval as pe
 
+# The one field-by-field comparison, shared with the backtest itself.
+sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1])]
+from test_results_unchanged import _differences as diffs  # noqa: E402
+
 pairs = [
     ("pilots/demo-belvedere.yml", "tests/backtests/demo-belvedere.results.json"),
     ("pilots/belvedere-ward-vawg.yml", "tests/backtests/belvedere-ward-vawg.results.json"),
 ]
 RENAMED = {"wdd_scaled": "wdd_scaled_total"}
-
-
-def diffs(old, new, path="$"):
-    out = []
-    if isinstance(old, dict):
-        for k, v in old.items():
-            if k not in new:
-                out.append(f"{path}.{k}: missing")
-            else:
-                out += diffs(v, new[k], f"{path}.{k}")
-        return out
-    if isinstance(old, list):
-        if len(old) != len(new):
-            return [f"{path}: {len(old)} items, now {len(new)}"]
-        return [
-            d
-            for i, (a, b) in enumerate(zip(old, new, strict=True))
-            for d in diffs(a, b, f"{path}[{i}]")
-        ]
-    if isinstance(old, float) and isinstance(new, int | float):
-        return (
-            []
-            if math.isclose(old, new, rel_tol=1e-9, abs_tol=1e-9)
-            else [f"{path}: {old!r}, now {new!r}"]
-        )
-    return [] if old == new else [f"{path}: {old!r}, now {new!r}"]
 
 
 for cfg, ref in pairs:

@@ -11,12 +11,12 @@ numbers are worded by :mod:`pilot_eval.wording` and every one of them is in
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 
 from .. import columns as C
-from ..wording import format_level, format_p
+from ..wording import format_level, format_p, format_ratio
 from .blocks import Figure, Items, Section, Table, Text
 from .context import ReportContext
 
@@ -76,16 +76,14 @@ def noun(outcome: str) -> str:
     return first.lower() + (" " + rest if rest else "")
 
 
-def pct_change(r: float, *, rounding: str = "nearest") -> int:
+def pct_change(r: float, *, rounding: Literal["nearest", "down", "up"] = "nearest") -> int:
     """|r − 1| in whole per cent, rounded as asked (``down``/``up`` round the RATIO)."""
-    if rounding == "down":
-        r = math.floor(r * 100 + 1e-9) / 100
-    elif rounding == "up":
-        r = math.ceil(r * 100 - 1e-9) / 100
+    if rounding != "nearest":
+        r = float(format_ratio(r, rounding=rounding))
     return int(round(abs(r - 1) * 100))
 
 
-def lower_higher(r: float, *, rounding: str = "nearest") -> str:
+def lower_higher(r: float, *, rounding: Literal["nearest", "down", "up"] = "nearest") -> str:
     """``0.88`` → ``"12 % lower"``; ``1.31`` → ``"31 % higher"``; ``1.0`` → ``"about the same"``."""
     pct = pct_change(r, rounding=rounding)
     if pct == 0:
@@ -943,12 +941,12 @@ def estimates_table(ctx: ReportContext) -> Table:
             lo = (
                 "no limit"
                 if not (math.isfinite(e.ci_low) and e.ci_low > 0)
-                else f"{math.floor(e.ci_low * 100 + 1e-9) / 100:.2f}"
+                else format_ratio(e.ci_low, rounding="down")
             )
             hi = (
                 "no limit"
                 if not math.isfinite(e.ci_high)
-                else f"{math.ceil(e.ci_high * 100 - 1e-9) / 100:.2f}"
+                else format_ratio(e.ci_high, rounding="up")
             )
         else:
             value = f"{e.estimate:+,.0f} crimes"
