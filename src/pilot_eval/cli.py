@@ -261,6 +261,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except RunInterrupted as exc:
+        from .report.run import silence_executor_until_exit
+
+        silence_executor_until_exit()
         print(f"pilot-eval: stopped: {exc}", file=sys.stderr)
         return 128 + exc.signum
     except KeyboardInterrupt:

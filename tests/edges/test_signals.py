@@ -165,3 +165,33 @@ def test_second_concurrent_run_of_a_slug_refuses(demo_pilot, good_report, tmp_pa
         first.send_signal(signal.SIGTERM)
         first.communicate(timeout=60)
     assert _snapshot(folder) == before
+
+
+def test_after_an_interrupt_orphaned_kernel_tasks_print_nothing_at_exit():
+    """The CI failure of stop 16: asyncio logged a dead kernel's traceback at shutdown."""
+    code = """
+import asyncio, gc
+from pilot_eval.report.run import silence_executor_until_exit
+
+async def dies():
+    raise RuntimeError("Kernel died")
+
+loop = asyncio.new_event_loop()
+task = loop.create_task(dies())
+loop.run_until_complete(asyncio.sleep(0.01))  # the task fails; nobody retrieves it
+if SILENCE:
+    silence_executor_until_exit()
+del task
+gc.collect()
+"""
+
+    def run(silence: bool) -> str:
+        return subprocess.run(
+            [sys.executable, "-c", f"SILENCE = {silence}\n{code}"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stderr
+
+    assert "Task exception was never retrieved" in run(False)  # the noise is real ...
+    assert run(True) == ""  # ... and silenced

@@ -186,6 +186,20 @@ _QUIET = _QuietAfterInterrupt()
 _NOISY_LOGGERS = ("asyncio", "papermill", "nbclient", "traitlets")
 
 
+def silence_executor_until_exit() -> None:
+    """Disable the executor's loggers for the rest of this process.
+
+    Notes
+    -----
+    For the command line after an interrupted run: the event loop that ran the kernel keeps
+    its orphaned tasks until the interpreter shuts down, and asyncio then logs each one's
+    "Kernel died" traceback. The process is about to exit with its one-line message, so the
+    loggers are switched off rather than filtered (a library caller keeps its loggers).
+    """
+    for name in _NOISY_LOGGERS:
+        logging.getLogger(name).disabled = True
+
+
 @contextlib.contextmanager
 def _interruptible() -> Iterator[_Signals]:
     state = _Signals()
