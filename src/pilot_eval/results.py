@@ -10,7 +10,9 @@ Every estimator returns a frozen dataclass that inherits :class:`Result`, so it 
      "estimates": [{"outcome", "method", "estimate", "ci_low", "ci_high", "p_value",
                     "scale", "level", "role", "note"}], ...}
 
-``scale`` is ``"count"`` (crimes) or ``"ratio"`` (incidence-rate ratio, 1.0 = no change).
+``scale`` is ``"count"`` (crimes), ``"ratio"`` (incidence-rate ratio, 1.0 = no change) or
+``"quotient"`` (the weighted displacement quotient: 0 = no displacement or diffusion, > 0 the
+benefit spread to the buffer, < 0 crime moved there).
 ``level`` is the interval's real coverage level (e.g. 0.882 for a min–max placebo interval
 with 17 areas), never a nominal one it does not have. ``role`` is ``"headline"``,
 ``"robustness"`` or ``"secondary"``.
@@ -26,7 +28,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-Scale = Literal["count", "ratio"]
+Scale = Literal["count", "ratio", "quotient"]
 Role = Literal["headline", "robustness", "secondary"]
 
 SCHEMA_VERSION = 1
@@ -70,8 +72,8 @@ class Estimate:
     note: str = ""
 
     def __post_init__(self) -> None:
-        if self.scale not in ("count", "ratio"):
-            raise ValueError(f"scale must be 'count' or 'ratio', not {self.scale!r}")
+        if self.scale not in ("count", "ratio", "quotient"):
+            raise ValueError(f"scale must be 'count', 'ratio' or 'quotient', not {self.scale!r}")
         if not (0.0 < self.level < 1.0):
             raise ValueError(f"level must be in (0, 1), not {self.level!r}")
         if self.p_value is not None and not (0.0 < self.p_value <= 1.0):

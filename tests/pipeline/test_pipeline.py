@@ -93,7 +93,7 @@ def test_results_json_contract(evaluation, tmp_path):
     keys = {"outcome", "method", "estimate", "ci_low", "ci_high", "p_value", "scale"}
     for e in doc["estimates"]:
         assert keys <= set(e)
-        assert e["scale"] in {"count", "ratio"}
+        assert e["scale"] in {"count", "ratio", "quotient"}
         assert 0 < e["level"] < 1
     assert {p["outcome"] for p in doc["power"]} == {VAWG, ASB, REPORTS}
 
@@ -123,8 +123,8 @@ def test_survey_did_covers_the_injected_change(evaluation, demo_pilot, tmp_path)
     doc = json.loads(write_results(evaluation, tmp_path).read_text())
     assert doc["survey"]["scale"] == "difference_in_proportions"
     assert doc["survey"]["ci_low"] < doc["survey"]["estimate"] < doc["survey"]["ci_high"]
-    # the crime estimates keep the count/ratio contract
-    assert {e["scale"] for e in doc["estimates"]} <= {"count", "ratio"}
+    # the crime estimates keep the count / ratio / quotient contract
+    assert {e["scale"] for e in doc["estimates"]} <= {"count", "ratio", "quotient"}
 
 
 def _variant(demo_pilot, tmp_path, **changes):

@@ -129,3 +129,78 @@ def test_page_is_self_contained_and_byte_identical(evaluation, demo_pilot, tmp_p
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", html)
     assert "<script" not in html and "MathJax" not in html and "require.js" not in html
     assert html.count("<h1") == 1 and '<html lang="en">' in html
+
+
+class _Outcome:
+    """Just enough of an OutcomeEvaluation for the displacement wording."""
+
+    def __init__(self, **results):
+        self._r = results
+
+    def get(self, name):
+        return self._r.get(name)
+
+
+@pytest.mark.parametrize(
+    ("totals", "says"),
+    [
+        # (treated, buffer, control) (pre, post) totals, and what the sentence must conclude
+        (((3000, 1800), (4000, 2400), (20000, 19000)), "the benefit spread into the buffer"),
+        (((3000, 1800), (4000, 4400), (20000, 19000)), "crime moved into the buffer"),
+        (((3000, 1800), (4000, 3800), (20000, 19000)), "it cannot tell which"),
+    ],
+)
+def test_wdq_sentence_says_what_its_interval_shows(totals, says):
+    from pilot_eval.estimators import wdq_interval_counts
+
+    q = wdq_interval_counts(*totals, seed=2)
+    assert q.defined
+    (text,) = sections._wdq_text(None, _Outcome(wdq=q))
+    words = text.words()
+    assert words.endswith(says + ".")
+    assert f"is {q.wdq:.2f} (95 % interval {q.ci_low:.2f} to {q.ci_high:.2f};" in words
+    # the reading agrees with the numbers it stands beside
+    assert (q.ci_low > 0) == ("spread" in says) and (q.ci_high < 0) == ("moved" in says)
+
+
+@pytest.mark.parametrize(
+    ("totals", "because"),
+    [
+        (((100, 110), (80, 70), (200, 190)), "did not fall relative to the comparison areas"),
+        (((20, 18), (30, 30), (200, 190)), "too uncertain"),
+        (((20, 18), (30, 30), (0, 190)), "recorded none"),
+    ],
+)
+def test_wdq_sentence_says_why_it_is_missing(totals, because):
+    from pilot_eval.estimators import wdq_interval_counts
+
+    q = wdq_interval_counts(*totals)
+    (text,) = sections._wdq_text(None, _Outcome(wdq=q))
+    assert because in text.words() and "is not given" in text.words()
+    assert not re.search(r"\d", text.words().replace("2003", ""))  # no number without its interval
+
+
+@pytest.mark.parametrize(
+    ("est", "se", "says"),
+    [
+        (-40.0, 10.0, "the benefit spread next door."),
+        (40.0, 10.0, "crime moved next door."),
+        (-10.0, 10.0, "the data cannot tell crime moving next door"),
+    ],
+)
+def test_displacement_sentence_reads_its_interval(est, se, says):
+    from types import SimpleNamespace
+
+    ctx = SimpleNamespace(
+        alpha=0.05,
+        config=SimpleNamespace(buffer_m=400.0, data=SimpleNamespace(source="police_uk")),
+    )
+    w = SimpleNamespace(has_displacement=True, est_displace=est, se_displace=se)
+    o = _Outcome(wdd=w)
+    o.outcome = "Burglary"
+    sec = sections._displacement(ctx, o)
+    text = sec.blocks[0].words()
+    assert says in text
+    lo, hi = est - 1.959964 * se, est + 1.959964 * se
+    assert f"interval {lo:+,.0f} to {hi:+,.0f};" in text
+    assert ("fewer" in text) == (est < 0)

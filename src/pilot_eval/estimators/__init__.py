@@ -61,4 +61,4 @@ from .wdd import (
     wdd_scaled,
     wdd_scaled_counts,
 )
-from .wdq import WDQResult, wdq, wdq_counts
+from .wdq import WDQIntervalResult, WDQResult, wdq, wdq_counts, wdq_interval, wdq_interval_counts

@@ -326,6 +326,39 @@ def _wdd(x: AnalysisInput) -> Result:
     return wdd_scaled(x.panel, outcome=x.name, alpha=x.alpha, dispersion=_phi(x))
 
 
+def _wdq(x: AnalysisInput) -> Result:
+    from ..estimators import wdq_interval
+
+    return wdq_interval(x.panel, outcome=x.name, alpha=x.alpha, dispersion=_phi(x), seed=x.seed)
+
+
+def _has_buffer(x: AnalysisInput) -> str | None:
+    if (x.panel[C.GROUP] == "buffer").any():
+        return None
+    return "there is no displacement buffer around the pilot area"
+
+
+def _wdq_rows(result: Any, x: AnalysisInput) -> tuple[Estimate, ...]:
+    if not result.defined:
+        return ()
+    return (
+        Estimate(
+            outcome=x.name,
+            method="wdq",
+            estimate=result.wdq,
+            ci_low=result.ci_low,
+            ci_high=result.ci_high,
+            p_value=None,
+            scale="quotient",
+            level=result.level,
+            role="secondary",
+            note="weighted displacement quotient (buffer change / pilot-area change, both "
+            "relative to the comparison areas); > 0 diffusion of benefit, < 0 displacement; "
+            "parametric bootstrap interval",
+        ),
+    )
+
+
 def _log_irr(x: AnalysisInput) -> Result:
     from ..estimators import log_irr
 
@@ -638,6 +671,20 @@ def _builtin() -> Registry:
             run=_wdd,
             needs=("dispersion",),
             estimates=_wdd_rows,
+        )
+    )
+    r.add(
+        Analysis(
+            name="wdq",
+            role="check",
+            label="Weighted displacement quotient: did crime move to the buffer, or did the "
+            "benefit spread?",
+            assumes="the buffer is where displaced crime would go; totals independent and "
+            "overdispersed like the monthly counts (parametric bootstrap)",
+            run=_wdq,
+            requires=_has_buffer,
+            needs=("dispersion",),
+            estimates=_wdq_rows,
         )
     )
     r.add(

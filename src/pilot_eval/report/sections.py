@@ -496,11 +496,10 @@ def _agree(ctx: ReportContext, o: Any) -> Section:
         if lows and not _excludes_one(cf):
             blocks.append(
                 Text(
-                    f"{len(lows)} of them give a p-value below {ctx.alpha:g}. They treat "
-                    "each month as independent of the last; crime in one area is not, so "
-                    "their intervals are too narrow. That is why the main result uses methods "
-                    "that hold with one pilot area, and why a small p-value here does not "
-                    "override it."
+                    f"{len(lows)} of them give a p-value below {ctx.alpha:g}, but they treat "
+                    "each month as independent of the last, which crime is not, so their "
+                    "intervals are too narrow: the main result uses methods that hold with one "
+                    "pilot area."
                 )
             )
     ptest = o.get("pretrend")
@@ -560,10 +559,11 @@ def _displacement(ctx: ReportContext, o: Any) -> Section | None:
     lab = format_level(1 - ctx.alpha)
     way = "fewer" if w.est_displace < 0 else "more"
     sure = (
-        "The interval includes zero, so the data cannot tell crime moving next door from the "
-        "benefit spreading or no change."
+        "the data cannot tell crime moving next door from the benefit spreading or no change"
         if lo <= 0 <= hi
-        else "The interval excludes zero."
+        else "the benefit spread next door"
+        if hi < 0
+        else "crime moved next door"
     )
     where = (
         f"within {ctx.config.buffer_m:g} m of the pilot area"
@@ -578,9 +578,53 @@ def _displacement(ctx: ReportContext, o: Any) -> Section | None:
             Text(
                 f"In the area {where} there were {abs(w.est_displace):,.0f} {way} "
                 f"{noun(o.outcome)} than the comparison areas' trend predicts ({lab} interval "
-                f"{lo:+,.0f} to {hi:+,.0f}). {sure} This figure treats months as independent, "
-                "so it is a secondary one."
+                f"{lo:+,.0f} to {hi:+,.0f}; a secondary figure, as it treats months as "
+                f"independent): {sure}."
             ),
+            *_wdq_text(ctx, o),
+        ),
+    )
+
+
+def _wdq_text(ctx: ReportContext, o: Any) -> tuple[Text, ...]:
+    """The weighted displacement quotient, when it and its interval are defined."""
+    q = o.get("wdq")
+    if q is None:
+        return ()
+    if not q.defined:
+        if math.isnan(q.point.success_measure):
+            why = "the comparison areas recorded none before or after the start"
+        elif math.isnan(q.wdq):
+            why = (
+                "crime in the pilot area did not fall relative to the comparison areas, so "
+                "there is no fall to compare the buffer's change with"
+            )
+        else:
+            why = (
+                "the pilot area's fall relative to the comparison areas is too uncertain to "
+                "compare the buffer's change with"
+            )
+        return (
+            Text(
+                "The weighted displacement quotient (Bowers and Johnson 2003), which compares "
+                f"the buffer's change with the pilot area's, is not given, because {why}.",
+                kind="note",
+            ),
+        )
+    lo, hi = q.ci_low, q.ci_high
+    reading = (
+        "the benefit spread into the buffer"
+        if lo > 0
+        else "crime moved into the buffer"
+        if hi < 0
+        else "it cannot tell which"
+    )
+    return (
+        Text(
+            "The weighted displacement quotient, which sets the buffer's change against the "
+            f"pilot area's relative fall, is {q.wdq:.2f} ({format_level(q.level)} interval {lo:.2f} to "
+            f"{hi:.2f}; above zero means the benefit spread, below zero that crime moved): "
+            f"{reading}."
         ),
     )
 
@@ -637,17 +681,9 @@ def effect(ctx: ReportContext) -> Section:
     others = ev.outcomes[1:]
     intro = (
         "We compare recorded crime in the pilot area after the start with what the comparison "
-        "areas' trend predicts for it. One area's monthly counts go up and down a lot by "
-        "chance, so each result says first how large a change the evaluation could detect."
+        "areas' trend predicts for it, and say first how large a change could be detected."
     )
     blocks: list[Any] = [Text(intro)]
-    if others:
-        blocks.append(
-            Text(
-                "Outcomes the pilot was not meant to change are a check: a large 'effect' there "
-                "would suggest something else changed at the same time."
-            )
-        )
     subs += [outcome_section(ctx, o, primary=False) for o in others]
     return Section(
         id="effect",
@@ -928,6 +964,7 @@ _METHOD_NAMES = {
     "log_irr": "Log rate ratio (Wilson)",
     "did_quasipoisson_model": "Quasi-Poisson difference-in-differences",
     "its_quasipoisson_level": "Interrupted time series, level change",
+    "wdq": "Weighted displacement quotient (buffer against pilot area; 0 = no change)",
 }
 
 
@@ -948,6 +985,8 @@ def estimates_table(ctx: ReportContext) -> Table:
                 if not math.isfinite(e.ci_high)
                 else format_ratio(e.ci_high, rounding="up")
             )
+        elif e.scale == "quotient":
+            value, lo, hi = f"{e.estimate:.2f}", f"{e.ci_low:.2f}", f"{e.ci_high:.2f}"
         else:
             value = f"{e.estimate:+,.0f} crimes"
             lo, hi = f"{e.ci_low:+,.0f}", f"{e.ci_high:+,.0f}"
