@@ -84,6 +84,19 @@ class DataSources(_Model):
     )
     survey: Path | None = None
     streetsafe: Path | None = None
+    lsoa_roll_up: Path | None = Field(
+        default=None,
+        description=(
+            "With source mps_lsoa: add the LSOA table up to the study areas (e.g. wards). "
+            "Either LSOA boundaries (each LSOA goes to the study area holding most of it) or "
+            "an ONS LSOA-to-ward lookup CSV"
+        ),
+    )
+    lsoa_roll_up_method: Literal["largest_overlap", "centroid"] | None = Field(
+        default=None,
+        description="How LSOA boundaries are matched to the study areas (default "
+        "largest_overlap); only with LSOA boundaries, not with a lookup CSV",
+    )
 
 
 class TreatedArea(_Model):
@@ -275,6 +288,19 @@ class PilotConfig(_Model):
                 raise ValueError(
                     f"areas {sorted(overlap)} are listed both as treated and as comparison"
                 )
+        roll = self.data.lsoa_roll_up
+        if roll is not None and self.data.source != "mps_lsoa":
+            raise ValueError(
+                f"data.lsoa_roll_up adds an LSOA table up to the study areas, but data.source "
+                f"is {self.data.source!r}: set data.source to mps_lsoa, or remove lsoa_roll_up"
+            )
+        if self.data.lsoa_roll_up_method is not None and (
+            roll is None or roll.suffix.lower() == ".csv"
+        ):
+            raise ValueError(
+                "data.lsoa_roll_up_method applies only when data.lsoa_roll_up names LSOA "
+                "boundaries (a lookup CSV already says which area each LSOA is in): remove it"
+            )
         if self.data.population_areas is not None and self.data.population is None:
             raise ValueError("data.population_areas is given without data.population")
         if self.windows.exclude_implementation and self.intervention.end is None:
@@ -442,6 +468,7 @@ _PATH_KEYS = {
         "population_areas",
         "survey",
         "streetsafe",
+        "lsoa_roll_up",
     )
 } | {("treated", "polygon")}
 

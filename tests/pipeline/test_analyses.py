@@ -250,9 +250,11 @@ def test_validate_prints_the_plan(demo_pilot, capsys):
     assert main(["validate", str(demo_pilot.config_path)]) == 0
     out = capsys.readouterr().out
     assert "OK: the config and its data are ready to run." in out
-    # the demo runs every built-in analysis, except cost per crime prevented for the reports
+    # the demo runs every built-in analysis, except the crimes-only ones for the reports
     not_computed = [line for line in out.splitlines() if line.startswith("Not computed")]
     assert not_computed == [
+        f"Not computed for '{REPORTS}': Spatial point pattern test: did each area keep its "
+        "share of the crimes?, because it compares where recorded crimes happened.",
         f"Not computed for '{REPORTS}': Cost per crime prevented, because StreetSafe / QR-code "
-        "reports are not crimes, so none are 'prevented'."
+        "reports are not crimes, so none are 'prevented'.",
     ]

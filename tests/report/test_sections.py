@@ -158,7 +158,9 @@ def test_wdq_sentence_says_what_its_interval_shows(totals, says):
     (text,) = sections._wdq_text(None, _Outcome(wdq=q))
     words = text.words()
     assert words.endswith(says + ".")
-    assert f"is {q.wdq:.2f} (95 % interval {q.ci_low:.2f} to {q.ci_high:.2f};" in words
+    two = sections._two
+    assert f"is {two(q.wdq)} (95 % interval {two(q.ci_low)} to {two(q.ci_high)}):" in words
+    assert "-0.00" not in words
     # the reading agrees with the numbers it stands beside
     assert (q.ci_low > 0) == ("spread" in says) and (q.ci_high < 0) == ("moved" in says)
 
@@ -204,3 +206,39 @@ def test_displacement_sentence_reads_its_interval(est, se, says):
     lo, hi = est - 1.959964 * se, est + 1.959964 * se
     assert f"interval {lo:+,.0f} to {hi:+,.0f};" in text
     assert ("fewer" in text) == (est < 0)
+
+
+def test_density_maps_show_before_and_after_on_a_grid_never_points(ctx):
+    """Point data: the displacement section maps crimes per 200 m square, small counts hidden."""
+    from pilot_eval.report.blocks import Figure
+
+    main = all_sections(ctx)[1].subsections[0]
+    disp = next(s for s in main.subsections if s.id.startswith("displacement-"))
+    (fig,) = [b for b in disp.blocks if isinstance(b, Figure)]
+    assert fig.alt.startswith("Two maps side by side of crimes counted in")
+    assert "12 months before the start (left) and 12 months after the start (right)" in fig.alt
+    assert f"fewer than {ctx.threshold} crimes" in fig.alt and "no single crime" in fig.caption
+    assert fig.png.startswith(b"\x89PNG")
+    # the counts behind it are the outcome's own crimes in the pilot area and buffer
+    inc = ctx.evaluation.prepared.incidents
+    assert inc is not None and {"x", "y", "month", "crime_type", "area"} <= set(inc.columns)
+    assert inc["area"].notna().all()
+
+
+def test_point_pattern_sentence_names_each_area_s_share_truly(ctx):
+    """The sentence agrees with the test's own per-area verdicts (demo: point data)."""
+    sp = ctx.primary["sppt"]
+    (text,) = sections._sppt_text(ctx, ctx.primary)
+    words = text.words()
+    n_similar = int(sp.per_unit["similar"].sum())
+    assert f"{n_similar} of the {sp.n_units} areas kept a similar share" in words
+    assert f"S = {sp.s_index:.2f};" in words
+    groups = ctx.evaluation.prepared.areas.set_index("area")["group"]
+    for group, name in (("treated", "the pilot area"), ("buffer", "the buffer")):
+        rows = sp.per_unit[sp.per_unit["unit"].map(groups) == group]
+        if rows["similar"].all():
+            assert f"{name}'s share did not change beyond chance" in words
+        else:
+            (way,) = set(rows.loc[~rows["similar"], "direction"])
+            assert f"{name}'s share changed beyond chance ({way} after)" in words
+    assert "secondary, as it treats crimes as independent" in words

@@ -359,6 +359,52 @@ def _wdq_rows(result: Any, x: AnalysisInput) -> tuple[Estimate, ...]:
     )
 
 
+def equal_windows(cfg: PilotConfig) -> tuple[tuple[pd.Timestamp, pd.Timestamp], ...]:
+    """The ``n`` months before the start and the first ``n`` of the after window (equal length).
+
+    ``n`` is the shorter of the two windows, so maps and point-pattern tests compare like
+    with like.
+    """
+    n = min(cfg.windows.pre_months, cfg.windows.post_months)
+    start = cfg.intervention.start
+    return (
+        (start - pd.DateOffset(months=n), start - pd.DateOffset(months=1)),
+        (cfg.post_start, cfg.post_start + pd.DateOffset(months=n - 1)),
+    )
+
+
+def _points_by_period(x: AnalysisInput) -> tuple[pd.Series, pd.Series]:
+    inc = x.prepared.incidents
+    assert inc is not None
+    inc = inc[inc[C.CRIME_TYPE].isin(x.outcome.crime_types)]
+    (b0, b1), (a0, a1) = equal_windows(x.config)
+    m = inc[C.MONTH]
+    return (
+        inc.loc[(m >= b0) & (m <= b1), C.AREA].astype(str),
+        inc.loc[(m >= a0) & (m <= a1), C.AREA].astype(str),
+    )
+
+
+def _sppt(x: AnalysisInput) -> Result:
+    from ..inference.sppt import sppt_diff
+
+    base, test = _points_by_period(x)
+    return sppt_diff(
+        base, test, units=list(x.prepared.areas[C.AREA].astype(str)), conf_level=1.0 - x.alpha
+    )
+
+
+def _sppt_requires(x: AnalysisInput) -> str | None:
+    if x.prepared.incidents is None:
+        return "crimes were counted by area, not recorded as points"
+    if x.outcome.from_reports:
+        return "it compares where recorded crimes happened"
+    base, test = _points_by_period(x)
+    if len(base) == 0 or len(test) == 0:
+        return "no crimes were recorded in one of the two periods"
+    return None
+
+
 def _log_irr(x: AnalysisInput) -> Result:
     from ..estimators import log_irr
 
@@ -685,6 +731,18 @@ def _builtin() -> Registry:
             requires=_has_buffer,
             needs=("dispersion",),
             estimates=_wdq_rows,
+        )
+    )
+    r.add(
+        Analysis(
+            name="sppt",
+            role="check",
+            label="Spatial point pattern test: did each area keep its share of the crimes?",
+            assumes="crimes fall independently in the areas; equal-length windows before and "
+            "after; proportion test per area with the Benjamini–Yekutieli adjustment "
+            "(Wheeler, Steenbeek and Andresen 2018)",
+            run=_sppt,
+            requires=_sppt_requires,
         )
     )
     r.add(

@@ -53,6 +53,10 @@ class PreparedPilot:
     #: Residents of each treated and comparison area (``area, group, population``), when the
     #: config names a population file (added up by place with ``data.population_areas``).
     population: pd.DataFrame | None = None
+    #: Recorded crimes located in a study area (``x, y`` in EPSG:27700, ``month``,
+    #: ``crime_type``, ``area``), for point data only. Never published: the report maps them
+    #: only as counts on a grid with small counts withheld (:mod:`pilot_eval.report.density`).
+    incidents: pd.DataFrame | None = None
 
     @property
     def n_areas(self) -> int:
@@ -235,6 +239,52 @@ def _with_report_outcomes(
     return both.sort_values([C.OUTCOME, C.AREA, C.MONTH], kind="stable").reset_index(drop=True)
 
 
+def _roll_up(
+    cfg: PilotConfig, counts: pd.DataFrame, areas: gpd.GeoDataFrame, notes: list[str]
+) -> pd.DataFrame:
+    """LSOA counts added up to the study areas (``data.lsoa_roll_up``), with a note.
+
+    With LSOA boundaries, each LSOA goes to the study area holding most of its area
+    (:func:`~pilot_eval.io.lookups.lsoa_to_ward`); LSOAs mostly outside every study area
+    are left out. With a lookup CSV, the LSOAs it assigns to a study area are kept.
+    """
+    from ..io.boundaries import read_boundaries
+    from ..io.lookups import aggregate_counts, lsoa_to_ward, read_lookup_csv
+
+    d = cfg.data
+    assert d.lsoa_roll_up is not None
+    study = set(areas[C.AREA].astype(str))
+    if d.lsoa_roll_up.suffix.lower() == ".csv":
+        lookup = read_lookup_csv(d.lsoa_roll_up)
+        how = "the LSOA-to-area lookup"
+    else:
+        lsoas = read_boundaries(d.lsoa_roll_up)
+        region = areas.geometry.union_all()
+        near = lsoas[lsoas.intersects(region)]
+        with warnings.catch_warnings():
+            # LSOAs straddling the region's edge are expected; they are counted below
+            warnings.simplefilter("ignore")
+            lookup = lsoa_to_ward(
+                near, areas[[C.AREA, "geometry"]], method=d.lsoa_roll_up_method or "largest_overlap"
+            )
+        lookup = lookup[lookup["share"] >= 0.5]
+        how = "LSOA boundaries (each LSOA to the area holding most of it)"
+    lookup = lookup[lookup["ward"].isin(study)]
+    if lookup.empty:
+        raise DataValidationError(
+            f"{d.lsoa_roll_up}: no LSOA falls in any study area of {d.boundaries}. Check that "
+            "data.lsoa_roll_up covers the same place as data.boundaries."
+        )
+    kept = counts[counts[C.AREA].isin(set(lookup["lsoa"]))]
+    rolled = aggregate_counts(kept, lookup[["lsoa", "ward"]].reset_index(drop=True))
+    covered = lookup["ward"].nunique()
+    notes.append(
+        f"Crimes are recorded by LSOA: {lookup['lsoa'].nunique():,} LSOAs were added up to "
+        f"the {covered:,} study areas using {how}."
+    )
+    return rolled
+
+
 def prepare(config: PilotConfig | str | Path) -> PreparedPilot:
     """Load, validate and assemble a pilot's data into areas and an area × month panel.
 
@@ -353,6 +403,9 @@ def _prepare(cfg: PilotConfig) -> PreparedPilot:
                 f"{_share(outside, total)} recorded crimes fell outside every study area "
                 "and were left out."
             )
+        incidents_kept = located.loc[
+            located[C.AREA].notna(), [C.X, C.Y, C.MONTH, C.CRIME_TYPE, C.AREA]
+        ].reset_index(drop=True)
         panel = panel_from_incidents(
             located,
             outcomes=outcomes_types,
@@ -361,6 +414,7 @@ def _prepare(cfg: PilotConfig) -> PreparedPilot:
             start=cfg.intervention.start,
         )
     else:
+        incidents_kept = None
         from ..io.mps import load_area_counts
 
         assert d.source != "police_uk"  # narrowed: point data took the branch above
@@ -370,11 +424,14 @@ def _prepare(cfg: PilotConfig) -> PreparedPilot:
             outcomes={o.name: list(o.categories) for o in crime_outcomes},
             months=cfg.months,
             historical=d.crimes_historical,
-            ward_lookup=boundaries[[C.AREA, C.NAME]],
+            # rolled up, the table's areas are LSOAs, not the study areas
+            ward_lookup=None if d.lsoa_roll_up is not None else boundaries[[C.AREA, C.NAME]],
             boundaries=d.boundaries,
             code_column=d.area_code_column,
             name_column=d.area_name_column,
         )
+        if d.lsoa_roll_up is not None:
+            counts = _roll_up(cfg, counts, areas, notes)
         panel = panel_from_counts(
             counts,
             outcomes={o.name: list(o.categories) for o in crime_outcomes},
@@ -399,6 +456,7 @@ def _prepare(cfg: PilotConfig) -> PreparedPilot:
         streetsafe=streetsafe,
         population=population,
         locations=locations,
+        incidents=incidents_kept,
     )
     _check_primary_estimable(prepared)
     if survey is not None and d.survey is not None:

@@ -11,6 +11,7 @@ numbers are worded by :mod:`pilot_eval.wording` and every one of them is in
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any, Literal
 
 import pandas as pd
@@ -276,7 +277,9 @@ def _rank_sentence(ctx: ReportContext, o: Any) -> str:
     place = "most unusual" if pl.rank == 1 else f"number {pl.rank} in how unusual it was"
     if o.outcome != ctx.primary.outcome:  # said in full once, for the primary outcome
         return (
-            f"Among all {pl.n_reference:,} areas given the pilot in turn, the pilot area's change "
+            f"Among all {pl.n_reference:,} "
+            f"{'areas' if ctx.n_treated == 1 else 'sets of areas'} given the pilot in turn, "
+            "the pilot area's change "
             f"ranked {place} as a {way} (one-sided {format_p(pl.p_one_sided, min_p=pl.min_p)})."
         )
     floor = format_p(pl.min_p).removeprefix("p = ")
@@ -349,6 +352,13 @@ def fragile(ctx: ReportContext, o: Any) -> bool:
     return bool(drift or weak)
 
 
+def _drift_pct(pct: float) -> str:
+    """A monthly drift as a percentage with enough digits that it is not shown as 0.0 %."""
+    a = abs(pct)
+    digits = 1 if a >= 0.1 or a == 0 else min(3, 1 - math.floor(math.log10(a)))
+    return f"{a:.{digits}f} %"
+
+
 def _trend_text(ctx: ReportContext, o: Any) -> Text | None:
     """Shown beside the headline only when the result is fragile to a pre-existing trend."""
     if not fragile(ctx, o):
@@ -357,7 +367,7 @@ def _trend_text(ctx: ReportContext, o: Any) -> Text | None:
     drift = pt is not None and pt.p_value <= pt.alpha
     why = (
         f"Before the start the pilot area was already drifting away from the other areas "
-        f"(by {abs(pt.pct_per_month):.1f} % a month; {format_p(pt.p_value, min_p=pt.min_p)}, "
+        f"(by {_drift_pct(pt.pct_per_month)} a month; {format_p(pt.p_value, min_p=pt.min_p)}, "
         "two-sided, against every area's own drift)."
         if drift
         else "A departure from the comparison areas' trend smaller than those seen before the "
@@ -582,8 +592,47 @@ def _displacement(ctx: ReportContext, o: Any) -> Section | None:
                 f"independent): {sure}."
             ),
             *_wdq_text(ctx, o),
+            *_sppt_text(ctx, o),
         ),
     )
+
+
+def _sppt_text(ctx: ReportContext, o: Any) -> tuple[Text, ...]:
+    """Whether the pilot area and its buffer kept their share of the crimes (point data)."""
+    sp = o.get("sppt")
+    if sp is None:
+        return ()
+    groups = ctx.evaluation.prepared.areas.set_index(C.AREA)[C.GROUP]
+    pu = sp.per_unit.assign(group=lambda d: d["unit"].map(groups))
+
+    def share(group: str) -> str | None:
+        rows = pu[pu["group"] == group]
+        if rows.empty:
+            return None
+        moved = rows[~rows["similar"]]
+        name = "the pilot area" if group == "treated" else "the buffer"
+        if moved.empty:
+            return f"{name}'s share did not change beyond chance"
+        ways = sorted(set(moved["direction"]))
+        way = ways[0] if len(ways) == 1 else "higher in some parts, lower in others"
+        return f"{name}'s share changed beyond chance ({way} after)"
+
+    parts = [t for t in (share("treated"), share("buffer")) if t is not None]
+    n_similar = round(sp.s_index * sp.n_units)
+    n = min(ctx.config.windows.pre_months, ctx.config.windows.post_months)
+    return (
+        Text(
+            f"In the {n} months before and after, {n_similar} of the {sp.n_units} areas kept "
+            f"a similar share of the crimes (spatial point pattern test, S = {sp.s_index:.2f}; "
+            "secondary, as it treats crimes as independent); " + "; ".join(parts) + "."
+        ),
+    )
+
+
+def _two(x: float) -> str:
+    """Two decimals, never "-0.00"."""
+    text = f"{x:.2f}"
+    return "0.00" if text == "-0.00" else text
 
 
 def _wdq_text(ctx: ReportContext, o: Any) -> tuple[Text, ...]:
@@ -621,11 +670,43 @@ def _wdq_text(ctx: ReportContext, o: Any) -> tuple[Text, ...]:
     )
     return (
         Text(
-            "The weighted displacement quotient, which sets the buffer's change against the "
-            f"pilot area's relative fall, is {q.wdq:.2f} ({format_level(q.level)} interval {lo:.2f} to "
-            f"{hi:.2f}; above zero means the benefit spread, below zero that crime moved): "
+            "The weighted displacement quotient (the buffer's change against the pilot area's "
+            "relative fall; above zero, the benefit spread; below, crime moved) is "
+            f"{_two(q.wdq)} ({format_level(q.level)} interval {_two(lo)} to {_two(hi)}): "
             f"{reading}."
         ),
+    )
+
+
+def _density_figure(ctx: ReportContext, o: Any) -> Figure | None:
+    """Crimes per 200 m square in the pilot area and buffer, before vs after (point data)."""
+    prep = ctx.evaluation.prepared
+    spec = next((s for s in ctx.config.outcomes if s.name == o.outcome), None)
+    if prep.incidents is None or spec is None or spec.from_reports:
+        return None
+    from ..pipeline.analyses import equal_windows
+    from .density import density_alt_text, density_small_multiples, grid_counts
+
+    cfg = ctx.config
+    n = min(cfg.windows.pre_months, cfg.windows.post_months)
+    before, after = equal_windows(cfg)  # the point-pattern test's windows too
+    inc = prep.incidents[prep.incidents[C.CRIME_TYPE].isin(spec.crime_types)]
+    month = inc[C.MONTH]
+    period = pd.Series(pd.NA, index=inc.index, dtype="object")
+    period[(month >= before[0]) & (month <= before[1])] = "before"
+    period[(month >= after[0]) & (month <= after[1])] = "after"
+    inc = inc[period.notna()]
+    near = prep.areas[prep.areas[C.GROUP].isin(["treated", "buffer"])]
+    grid = grid_counts(inc, period=period[period.notna()], extent=near, threshold=ctx.threshold)
+    after_words = "after the roll-out" if len(cfg.excluded_months) else "after the start"
+    labels = (f"{n} months before the start", f"{n} months {after_words}")
+    fig = density_small_multiples(grid, areas=near, labels=labels)
+    return Figure.from_matplotlib(
+        fig,
+        alt=density_alt_text(grid, labels=labels),
+        caption=f"Recorded {noun(o.outcome)} per 200 m square, {n} months before and "
+        f"{after_words}; squares with fewer than {ctx.threshold} are hatched, and no single "
+        "crime is mapped.",
     )
 
 
@@ -663,8 +744,11 @@ def outcome_section(ctx: ReportContext, o: Any, *, primary: bool) -> Section:
         blocks.append(_placebo_figure(ctx, o))
     subs = [_agree(ctx, o)] if primary else []
     disp = _displacement(ctx, o) if primary else None
+    where = _density_figure(ctx, o) if primary else None
     if disp is not None:
-        subs.append(disp)
+        subs.append(replace(disp, blocks=(*disp.blocks, where)) if where is not None else disp)
+    elif where is not None:
+        blocks.append(where)
     return Section(
         id=f"outcome-{_slug(o.outcome)}",
         title=o.outcome if not primary else f"Main result: {o.outcome}",
@@ -733,9 +817,8 @@ def feelings_of_safety(ctx: ReportContext) -> Section:
         title="Feelings of safety",
         blocks=(
             Text(
-                "Recorded crime is half the question: the pilot also aimed to make people feel "
-                "safer. The resident survey asked the same question before and after the pilot, "
-                "in the pilot area and in the comparison areas."
+                "The resident survey asked the same question before and after the pilot, in the "
+                "pilot area and in the comparison areas."
             ),
             Text(
                 f"**What could the survey detect?** A change of **{100 * mde.mde:.0f} "
@@ -768,12 +851,13 @@ def mechanism(ctx: ReportContext) -> Section:
     if kinds:
         blocks.append(Text("What each part of the pilot was meant to change:"))
         blocks.append(Items(tuple(f"**{MECHANISMS[k][0]}** {MECHANISMS[k][1]}." for k in kinds)))
-        blocks.append(
-            Text(
-                "The parts ran together in one area, so this evaluation measures them as a "
-                "package: it cannot say which part made a difference."
+        if len(kinds) > 1:
+            blocks.append(
+                Text(
+                    "The parts ran together, so this evaluation measures them as a package: it "
+                    "cannot say which part made a difference."
+                )
             )
-        )
     else:
         blocks.append(
             Text(
@@ -986,7 +1070,7 @@ def estimates_table(ctx: ReportContext) -> Table:
                 else format_ratio(e.ci_high, rounding="up")
             )
         elif e.scale == "quotient":
-            value, lo, hi = f"{e.estimate:.2f}", f"{e.ci_low:.2f}", f"{e.ci_high:.2f}"
+            value, lo, hi = _two(e.estimate), _two(e.ci_low), _two(e.ci_high)
         else:
             value = f"{e.estimate:+,.0f} crimes"
             lo, hi = f"{e.ci_low:+,.0f}", f"{e.ci_high:+,.0f}"
