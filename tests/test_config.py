@@ -161,3 +161,40 @@ def test_component_numbers_are_range_checked(tmp_path, demo_raw, field, value):
     p = _write(tmp_path, demo_raw)
     with pytest.raises(ConfigError, match=rf"intervention\.components\.0\.{field}"):
         load_config(p)
+
+
+@pytest.mark.parametrize(
+    ("per_crime", "message"),
+    [
+        ({"source": "x"}, "exactly one of 'mix'"),
+        ({"value": 10, "mix": {"Robbery": 1}, "source": "x"}, "exactly one of 'mix'"),
+        ({"mix": {"Robbery": 0.5}, "source": "x"}, "add up to 1"),
+        ({"value": -3, "source": "x"}, "greater than 0"),
+        ({"value": 10}, "source"),
+    ],
+)
+def test_per_crime_weights_are_checked_at_the_boundary(tmp_path, demo_raw, per_crime, message):
+    demo_raw["outcomes"][0]["unit_cost"] = per_crime
+    with pytest.raises(ConfigError, match=message):
+        load_config(_write(tmp_path, demo_raw))
+
+
+def test_reports_outcome_takes_no_harm_or_cost(tmp_path, demo_raw):
+    reports = next(o for o in demo_raw["outcomes"] if o.get("source") == "streetsafe")
+    reports["harm_weight"] = {"value": 10, "source": "x"}
+    with pytest.raises(ConfigError, match="counts reports, not crimes"):
+        load_config(_write(tmp_path, demo_raw))
+
+
+def test_an_unknown_mix_entry_is_refused_by_validate_naming_the_field(tmp_path, demo_raw):
+    import pilot_eval as pe
+
+    for key, value in demo_raw["data"].items():
+        if isinstance(value, str) and ("/" in value or value.endswith((".csv", ".geojson"))):
+            demo_raw["data"][key] = str((DEMO.parent / value).resolve())
+    for comp in demo_raw["intervention"].get("components", []):
+        if comp.get("locations"):
+            comp["locations"] = str((DEMO.parent / comp["locations"]).resolve())
+    demo_raw["outcomes"][0]["harm_weight"] = {"mix": {"Common assault": 1.0}, "source": "x"}
+    with pytest.raises(ConfigError, match=r"outcomes\[0\] \(VAWG-related offences\)\.harm_weight"):
+        pe.prepare(_write(tmp_path, demo_raw))

@@ -180,6 +180,37 @@ class Windows(_Model):
 ExpectedChange = Literal["decrease", "increase"]
 
 
+class PerCrime(_Model):
+    """What one crime of an outcome weighs: a mix of the shipped figures, or your own figure.
+
+    ``mix`` maps shipped rows (ONS Crime Severity Score offences for ``harm_weight``; Home
+    Office cost categories for ``unit_cost``) to their share among the outcome's crimes in the
+    areas studied (shares sum to 1). ``value`` is a figure of your own per crime (days of
+    custody equivalent, or pounds at 2015/16 prices). ``source`` says where the mix or the
+    figure comes from; the report prints it.
+    """
+
+    mix: dict[str, float] | None = None
+    value: float | None = Field(default=None, gt=0, allow_inf_nan=False)
+    source: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _one(self) -> PerCrime:
+        if (self.mix is None) == (self.value is None):
+            raise ValueError(
+                "give exactly one of 'mix' (shares of the shipped figures) or 'value' (your "
+                "own figure per crime)"
+            )
+        if self.mix is not None:
+            bad = [k for k, v in self.mix.items() if not (0 <= v <= 1)]
+            if bad or not self.mix:
+                raise ValueError(f"mix shares must be between 0 and 1 (check {bad or 'mix'})")
+            total = sum(self.mix.values())
+            if abs(total - 1) > 1e-6:
+                raise ValueError(f"mix shares must add up to 1, not {total:.4g}")
+        return self
+
+
 #: Where an outcome's counts come from: the crime data (``data.crimes``) or the StreetSafe /
 #: QR-code reports (``data.streetsafe``).
 OutcomeSource = Literal["crimes", "streetsafe"]
@@ -209,6 +240,16 @@ class Outcome(_Model):
         default=(),
         description="MPS major/minor text or VAWG offence groups; StreetSafe report categories",
     )
+    harm_weight: PerCrime | None = Field(
+        default=None,
+        description="Crime Severity Score weight per crime (days of custody equivalent): the "
+        "report then gives the harm prevented, with the headline interval",
+    )
+    unit_cost: PerCrime | None = Field(
+        default=None,
+        description="Home Office social cost per crime (2015/16 pounds): the report then gives "
+        "the social cost of the crimes prevented, with the headline interval",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -225,6 +266,11 @@ class Outcome(_Model):
                     f"outcome {self.name!r} counts StreetSafe reports (source: streetsafe): "
                     "remove crime_types (use categories to select report categories)"
                 )
+            if self.harm_weight is not None or self.unit_cost is not None:
+                raise ValueError(
+                    f"outcome {self.name!r} counts reports, not crimes: remove harm_weight and "
+                    "unit_cost (no crime is 'prevented')"
+                )
             return self
         if not self.crime_types and not self.categories:
             raise ValueError(
@@ -236,6 +282,14 @@ class Outcome(_Model):
     def from_reports(self) -> bool:
         """True for an outcome counted from the StreetSafe / QR-code reports."""
         return self.source == "streetsafe"
+
+
+class Uprating(_Model):
+    """A price index ratio from 2015/16 to ``to`` (e.g. the HM Treasury GDP deflator)."""
+
+    factor: float = Field(gt=0, allow_inf_nan=False)
+    to: str = Field(min_length=1, description="The price year, e.g. 2024/25")
+    source: str = Field(min_length=1, description="The deflator and its release")
 
 
 class ReportOptions(_Model):
@@ -251,6 +305,11 @@ class ReportOptions(_Model):
     )
     alpha: float = Field(default=0.05, gt=0, lt=0.5, allow_inf_nan=False)
     power: float = Field(default=0.8, gt=0.5, lt=1, allow_inf_nan=False)
+    price_uprating: Uprating | None = Field(
+        default=None,
+        description="Uprate 2015/16 unit costs of crime to a later price year with a stated "
+        "deflator; without it, costs of crime are given at 2015/16 prices",
+    )
 
 
 class PilotConfig(_Model):

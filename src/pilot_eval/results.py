@@ -12,7 +12,8 @@ Every estimator returns a frozen dataclass that inherits :class:`Result`, so it 
 
 ``scale`` is ``"count"`` (crimes), ``"ratio"`` (incidence-rate ratio, 1.0 = no change) or
 ``"quotient"`` (the weighted displacement quotient: 0 = no displacement or diffusion, > 0 the
-benefit spread to the buffer, < 0 crime moved there).
+benefit spread to the buffer, < 0 crime moved there), ``"harm"`` (Crime Severity Score days of
+custody equivalent prevented) or ``"gbp"`` (pounds of social cost prevented).
 ``level`` is the interval's real coverage level (e.g. 0.882 for a min–max placebo interval
 with 17 areas), never a nominal one it does not have. ``role`` is ``"headline"``,
 ``"robustness"`` or ``"secondary"``.
@@ -24,11 +25,11 @@ import json
 import math
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import pandas as pd
 
-Scale = Literal["count", "ratio", "quotient"]
+Scale = Literal["count", "ratio", "quotient", "harm", "gbp"]
 Role = Literal["headline", "robustness", "secondary"]
 
 SCHEMA_VERSION = 1
@@ -72,8 +73,8 @@ class Estimate:
     note: str = ""
 
     def __post_init__(self) -> None:
-        if self.scale not in ("count", "ratio", "quotient"):
-            raise ValueError(f"scale must be 'count', 'ratio' or 'quotient', not {self.scale!r}")
+        if self.scale not in get_args(Scale):
+            raise ValueError(f"scale must be one of {get_args(Scale)}, not {self.scale!r}")
         if not (0.0 < self.level < 1.0):
             raise ValueError(f"level must be in (0, 1), not {self.level!r}")
         if self.p_value is not None and not (0.0 < self.p_value <= 1.0):

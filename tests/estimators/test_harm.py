@@ -149,3 +149,73 @@ def test_cost_per_crime_inputs():
         cost_per_crime_prevented(crimes_prevented=h, total_cost=1)  # type: ignore[arg-type]
     with pytest.raises(OptionError, match="total_cost"):
         cost_per_crime_prevented(crimes_prevented=(1, 0, 2), total_cost=0)
+
+
+# -- harm and social cost of the crimes prevented (issue 13) ------------------------------------
+
+
+def test_mixes_use_the_shipped_published_figures():
+    """Reference values: ONS CSS weights (2016 launch) and Heeks et al. (2018) unit costs."""
+    from pilot_eval.estimators import harm_weight_of_mix, unit_cost_of_mix
+
+    # Homicide 7,979 and wounding 1,965 days (ONS 2016); half each
+    assert harm_weight_of_mix({"Homicide": 0.5, "Wounding": 0.5}) == pytest.approx(4972.0)
+    # Robbery £11,320; violence with injury £14,050; rape £39,360 (Heeks et al. 2018, Table 2)
+    assert unit_cost_of_mix({"Robbery": 1.0}) == pytest.approx(11320.0)
+    assert unit_cost_of_mix({"Violence with injury": 0.9, "Rape": 0.1}) == pytest.approx(
+        0.9 * 14050 + 0.1 * 39360
+    )
+
+
+def test_mixes_refuse_what_is_not_shipped():
+    from pilot_eval.errors import DataValidationError
+    from pilot_eval.estimators import harm_weight_of_mix, unit_cost_of_mix
+
+    with pytest.raises(DataValidationError, match="no shipped figure for \\['Common assault'\\]"):
+        harm_weight_of_mix({"Common assault": 1.0})
+    with pytest.raises(DataValidationError, match="sum to 1"):
+        unit_cost_of_mix({"Robbery": 0.5})
+
+
+def test_value_prevented_carries_the_interval_through_a_fixed_weight():
+    from pilot_eval.estimators import value_prevented
+
+    r = value_prevented(
+        crimes_prevented=(100.0, -20.0, 180.0),
+        per_crime=50.0,
+        factor=1.2,
+        level=0.958,
+        unit="pounds",
+    )
+    assert (r.estimate, r.ci_low, r.ci_high) == pytest.approx((6000.0, -1200.0, 10800.0))
+    assert r.level == pytest.approx(0.958)
+    assert "interval" in r.summary()
+
+
+def test_harm_prevented_covers_the_true_harm_in_seeded_pilots(sim_panel):
+    """Seeded pilots with a known 25 % fall: the harm interval covers the true harm prevented.
+
+    The truth is ``w x T_post x (1 / 0.75 - 1)`` with the pilot area's recorded post-period
+    crimes ``T_post``; the interval is the conformal headline's, so its coverage is the
+    headline's (about 95 %). 40 seeds: at least 34 must cover (P(< 34 | 0.95) < 0.01).
+    """
+    from pilot_eval import columns as C
+    from pilot_eval.estimators import value_prevented
+    from pilot_eval.inference import conformal_inference
+    from pilot_eval.pipeline.analyses import crimes_prevented
+
+    w, cover = 120.0, 0
+    for seed in range(40):
+        panel = sim_panel(seed=seed, effect=0.75)
+        ci = conformal_inference(panel, outcome="simulated", level=0.95)
+        t = panel[(panel[C.GROUP] == "treated") & panel[C.POST]]
+        t_post = float(t[C.COUNT].sum())
+        r = value_prevented(
+            crimes_prevented=crimes_prevented(t_post, ci),
+            per_crime=w,
+            level=ci.level,
+            unit="days",
+        )
+        truth = w * t_post * (1 / 0.75 - 1)
+        cover += r.ci_low <= truth <= r.ci_high
+    assert cover >= 34, cover

@@ -242,3 +242,26 @@ def test_point_pattern_sentence_names_each_area_s_share_truly(ctx):
             (way,) = set(rows.loc[~rows["similar"], "direction"])
             assert f"{name}'s share changed beyond chance ({way} after)" in words
     assert "secondary, as it treats crimes as independent" in words
+
+
+def test_social_cost_and_harm_sentences_carry_the_headline_interval(ctx):
+    """Demo: both are configured; each sentence gives its figure, interval and reading."""
+    sc, hm = ctx.primary["social_cost"], ctx.primary["harm"]
+    texts = [t.words() for t in sections._valued_texts(ctx)]
+    assert len(texts) == 2
+    cost, harm = texts
+    m = sections._signed_money
+    assert f"worth {m(sc.estimate)} (95.8 % interval {m(sc.ci_low)} to {m(sc.ci_high)})" in cost
+    assert "2024/25 prices (uprated by 1.25" in cost
+    assert ("the interval includes no saving" in cost) == (sc.ci_low <= 0)
+    assert f"that is {sections._sig3(hm.estimate)} days" in harm
+    assert ("the interval includes no harm avoided" in harm) == (hm.ci_low <= 0)
+    # the interval is the headline's, scaled by one fixed figure per crime
+    pre = ctx.primary["cost"]
+    assert sc.ci_low == pytest.approx(pre.prevented_low * sc.per_crime * sc.factor)
+    assert hm.ci_high == pytest.approx(pre.prevented_high * hm.per_crime)
+
+
+@pytest.mark.parametrize(("x", "text"), [(2363443, "2,360,000"), (-4513, "-4,510"), (120, "120")])
+def test_three_significant_figures(x, text):
+    assert sections._sig3(x) == text

@@ -179,6 +179,10 @@ def test_page_has_no_false_or_leaky_phrases(worlds, world):
     # StreetSafe reports) may add a short section of its own. (Issue 10 aimed at ~1,000 words;
     # the displacement checks of issue 13 added ~100: a known miss, not a hidden one.)
     limit = 1700 + 200 * max(0, len(ev.outcomes) - 2)
+    # Harm and social cost are opt-in (outcomes[].harm_weight / unit_cost): each configured one
+    # adds a sentence, and the outcomes without one a "not computed" line.
+    valued = [a for a in ("harm", "social_cost") if ev.primary.get(a) is not None]
+    limit += 60 * len(valued)
     assert main_words < limit, main_words
 
 

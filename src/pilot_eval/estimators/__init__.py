@@ -20,11 +20,15 @@ from __future__ import annotations
 from .did import DidResult, EventStudyResult, event_study, poisson_did
 from .harm import (
     CostPerCrimeResult,
+    ValuePreventedResult,
     cost_per_crime_prevented,
+    harm_weight_of_mix,
     harm_weighted_effect,
     load_harm_weights,
     load_unit_costs,
     police_uk_unit_cost,
+    unit_cost_of_mix,
+    value_prevented,
 )
 from .its import ItsResult, interrupted_time_series
 from .power import (

@@ -29,11 +29,15 @@ from .wdd import RunningWDDResult, WDDHarmResult, WDDResult, wdd_harm_counts
 
 __all__ = [
     "CostPerCrimeResult",
+    "ValuePreventedResult",
     "cost_per_crime_prevented",
+    "harm_weight_of_mix",
     "harm_weighted_effect",
     "load_harm_weights",
     "load_unit_costs",
     "police_uk_unit_cost",
+    "unit_cost_of_mix",
+    "value_prevented",
 ]
 
 
@@ -397,4 +401,151 @@ def cost_per_crime_prevented(
         level=lvl,
         defined=True,
         note=note,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Harm and social cost of the crimes prevented
+# ---------------------------------------------------------------------------------------------
+def _mix_value(
+    mix: Mapping[str, float], table: pd.DataFrame, key: str, value: str, what: str
+) -> float:
+    shares = {str(k): float(v) for k, v in mix.items()}
+    if not shares or any(v < 0 or not math.isfinite(v) for v in shares.values()):
+        raise DataValidationError(f"{what}: mix shares must be finite and not negative")
+    if abs(sum(shares.values()) - 1.0) > 1e-6:
+        raise DataValidationError(
+            f"{what}: mix shares must sum to 1, got {sum(shares.values()):.4f}"
+        )
+    figures = dict(zip(table[key].astype(str), table[value].astype(float), strict=True))
+    unknown = [k for k in shares if k not in figures]
+    if unknown:
+        raise DataValidationError(
+            f"{what}: no shipped figure for {unknown} (see pilot_eval/data/README.md for what "
+            f"could be confirmed); use one of {sorted(figures)}, or give your own value."
+        )
+    return float(sum(share * figures[k] for k, share in shares.items()))
+
+
+def harm_weight_of_mix(mix: Mapping[str, float]) -> float:
+    """Crime Severity Score weight of one crime of a local offence mix (days of custody).
+
+    ``mix`` maps offence names of :func:`load_harm_weights` (e.g. ``"Wounding"``) to their share
+    among the outcome's crimes; shares sum to 1. Returns ``sum(share x weight)``.
+    """
+    return _mix_value(mix, load_harm_weights(), "offence", "weight", "harm_weight")
+
+
+def unit_cost_of_mix(mix: Mapping[str, float]) -> float:
+    """Home Office social cost of one crime of a local mix of cost categories (2015/16 £).
+
+    ``mix`` maps ``crime_category`` values of :func:`load_unit_costs` (e.g. ``"Robbery"``) to
+    their share among the outcome's crimes; shares sum to 1. Returns ``sum(share x cost)``.
+    """
+    return _mix_value(mix, load_unit_costs(), "crime_category", "unit_cost_gbp", "unit_cost")
+
+
+@dataclass(frozen=True)
+class ValuePreventedResult(Result):
+    """Harm or social cost of the crimes prevented, with the headline interval carried through.
+
+    ``estimate``, ``ci_low`` and ``ci_high`` are ``per_crime x factor`` times the crimes
+    prevented and its interval ends (positive = harm or cost avoided).
+    """
+
+    estimate: float
+    ci_low: float
+    ci_high: float
+    level: float
+    per_crime: float
+    factor: float
+    unit: str
+    crimes_prevented: float
+    prevented_low: float
+    prevented_high: float
+
+    def tidy(self) -> pd.DataFrame:
+        return pd.DataFrame(
+            [
+                {
+                    "term": "value_prevented",
+                    "estimate": self.estimate,
+                    "ci_low": self.ci_low,
+                    "ci_high": self.ci_high,
+                    "level": self.level,
+                    "per_crime": self.per_crime,
+                    "factor": self.factor,
+                    "unit": self.unit,
+                }
+            ]
+        )
+
+    def summary(self) -> str:
+        return (
+            f"{format_number(self.crimes_prevented)} crimes prevented x {self.per_crime:,.4g} "
+            f"{self.unit} per crime"
+            + (f" x {self.factor:g}" if self.factor != 1 else "")
+            + f" = {format_number(self.estimate)} {self.unit} ("
+            f"{format_level_of_alpha(1 - self.level)} interval {format_number(self.ci_low)} to "
+            f"{format_number(self.ci_high)})."
+        )
+
+
+def value_prevented(
+    *,
+    crimes_prevented: tuple[float, float, float],
+    per_crime: float,
+    level: float,
+    unit: str,
+    factor: float = 1.0,
+) -> ValuePreventedResult:
+    """Harm or social cost of the crimes prevented, with their interval.
+
+    Parameters
+    ----------
+    crimes_prevented
+        ``(estimate, low, high)`` crimes prevented (positive = fewer crimes), e.g. from the
+        headline interval (:func:`pilot_eval.pipeline.analyses.crimes_prevented`).
+    per_crime
+        Harm weight or social cost of one crime (> 0), e.g. :func:`harm_weight_of_mix` or
+        :func:`unit_cost_of_mix`.
+    level
+        The interval's real level (the headline interval's).
+    unit
+        What ``per_crime`` is in (``"days of custody equivalent"``, ``"2015/16 pounds"``).
+    factor
+        A price uprating (e.g. a GDP deflator ratio from 2015/16), 1 for none.
+
+    Returns
+    -------
+    ValuePreventedResult
+
+    Notes
+    -----
+    Estimand: ``w x (crimes the pilot area would have had - crimes it had)``, with ``w`` the
+    harm or cost of one crime of the outcome's local mix. Because ``w > 0`` is a fixed number,
+    the interval is the crimes-prevented interval times ``w``, with the same coverage.
+    Assumes the crimes prevented have the outcome's offence mix, and treats ``w`` as known:
+    the uncertainty of the weights or costs is not in the interval. Sources: ONS (2016) Crime
+    Severity Score; Heeks et al. (2018) *The economic and social costs of crime*, 2nd ed.,
+    Home Office Research Report 99 (2015/16 prices).
+    """
+    w = check_positive(per_crime, "per_crime")
+    f = check_positive(factor, "factor")
+    lvl = check_alpha(1 - level, "1 - level")
+    est, lo, hi = (float(v) for v in crimes_prevented)
+    if lo > hi:
+        lo, hi = hi, lo
+    k = w * f
+    return ValuePreventedResult(
+        estimate=k * est,
+        ci_low=k * lo,
+        ci_high=k * hi,
+        level=1 - lvl,
+        per_crime=w,
+        factor=f,
+        unit=unit,
+        crimes_prevented=est,
+        prevented_low=lo,
+        prevented_high=hi,
     )

@@ -617,6 +617,66 @@ def _cost_requires(x: AnalysisInput) -> str | None:
     return "no component of the pilot has a recorded cost"
 
 
+def _per_crime(x: AnalysisInput, which: str) -> float:
+    from ..estimators import harm_weight_of_mix, unit_cost_of_mix
+
+    spec = getattr(x.outcome, which)
+    if spec.value is not None:
+        return float(spec.value)
+    return harm_weight_of_mix(spec.mix) if which == "harm_weight" else unit_cost_of_mix(spec.mix)
+
+
+def _valued(which: str) -> Callable[[AnalysisInput], Result]:
+    def run(x: AnalysisInput) -> Result:
+        from ..estimators import value_prevented
+
+        conformal = x.result("conformal")
+        t_post = float(x.totals().loc["treated", "post"])
+        up = x.config.report.price_uprating
+        cost = which == "unit_cost"
+        return value_prevented(
+            crimes_prevented=crimes_prevented(t_post, conformal),
+            per_crime=_per_crime(x, which),
+            level=conformal.level,
+            unit="pounds" if cost else "days of custody equivalent",
+            factor=up.factor if cost and up is not None else 1.0,
+        )
+
+    return run
+
+
+def _valued_requires(which: str, what: str) -> Callable[[AnalysisInput], str | None]:
+    def requires(x: AnalysisInput) -> str | None:
+        if getattr(x.outcome, which, None) is None:
+            return f"no {what} per crime was given for this outcome"
+        return None
+
+    return requires
+
+
+def _valued_rows(scale: str) -> Callable[[Any, AnalysisInput], tuple[Estimate, ...]]:
+    def rows(result: Any, x: AnalysisInput) -> tuple[Estimate, ...]:
+        spec = getattr(x.outcome, "unit_cost" if scale == "gbp" else "harm_weight")
+        return (
+            Estimate(
+                outcome=x.name,
+                method="social_cost_prevented" if scale == "gbp" else "harm_prevented",
+                estimate=result.estimate,
+                ci_low=result.ci_low,
+                ci_high=result.ci_high,
+                p_value=None,
+                scale=scale,  # type: ignore[arg-type]
+                level=result.level,
+                role="secondary",
+                note=f"crimes prevented (headline interval) x {result.per_crime:.6g} per crime"
+                + (f" x uprating {result.factor:g}" if result.factor != 1 else "")
+                + f"; source: {spec.source}",
+            ),
+        )
+
+    return rows
+
+
 def crimes_prevented(treated_post: float, interval: Any) -> tuple[float, float, float]:
     """Crimes prevented in the pilot area, with the headline interval carried through.
 
@@ -883,6 +943,32 @@ def _builtin() -> Registry:
             run=_cost,
             requires=_cost_requires,
             needs=("conformal",),
+        )
+    )
+    r.add(
+        Analysis(
+            name="harm",
+            role="secondary",
+            label="Harm prevented (Crime Severity Score, days of custody equivalent)",
+            assumes="the crimes prevented have the outcome's offence mix; the weight per crime "
+            "is known; crimes prevented from the headline interval",
+            run=_valued("harm_weight"),
+            requires=_valued_requires("harm_weight", "harm weight"),
+            needs=("conformal",),
+            estimates=_valued_rows("harm"),
+        )
+    )
+    r.add(
+        Analysis(
+            name="social_cost",
+            role="secondary",
+            label="Social cost of the crimes prevented (Home Office unit costs)",
+            assumes="the crimes prevented have the outcome's offence mix; the cost per crime is "
+            "known; crimes prevented from the headline interval",
+            run=_valued("unit_cost"),
+            requires=_valued_requires("unit_cost", "social cost"),
+            needs=("conformal",),
+            estimates=_valued_rows("gbp"),
         )
     )
     return r

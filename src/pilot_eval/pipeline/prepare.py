@@ -175,6 +175,22 @@ def _check_costs(cfg: PilotConfig, interventions: pd.DataFrame | None) -> None:
             )
 
 
+def _check_per_crime(cfg: PilotConfig) -> None:
+    """Every harm-weight and unit-cost mix names shipped figures (checked before any fit)."""
+    from ..errors import ConfigError
+    from ..estimators import harm_weight_of_mix, unit_cost_of_mix
+
+    for i, o in enumerate(cfg.outcomes):
+        for field, fn in (("harm_weight", harm_weight_of_mix), ("unit_cost", unit_cost_of_mix)):
+            spec = getattr(o, field)
+            if spec is None or spec.mix is None:
+                continue
+            try:
+                fn(spec.mix)
+            except DataValidationError as exc:
+                raise ConfigError(f"outcomes[{i}] ({o.name}).{field}.mix: {exc}") from None
+
+
 def _read_optional(cfg: PilotConfig) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
     """StreetSafe reports and population: every file the config names is read (and checked)."""
     d = cfg.data
@@ -365,6 +381,7 @@ def _prepare(cfg: PilotConfig) -> PreparedPilot:
 
         interventions = read_interventions(d.interventions)
     _check_costs(cfg, interventions)
+    _check_per_crime(cfg)
     locations = _read_locations(cfg)
     survey = None
     if d.survey is not None:

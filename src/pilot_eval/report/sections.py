@@ -984,7 +984,55 @@ def economic_cost(ctx: ReportContext) -> Section:
                 )
             )
         )
+    blocks += _valued_texts(ctx)
     return Section(id="cost", title="Economic cost", blocks=tuple(blocks))
+
+
+def _sig3(x: float) -> str:
+    """Three significant figures, thousands separated: 2363443 -> "2,360,000"."""
+    if x == 0 or not math.isfinite(x):
+        return f"{x:,.0f}"
+    digits = 3 - 1 - math.floor(math.log10(abs(x)))
+    return f"{round(x, digits):,.{max(digits, 0)}f}"
+
+
+def _signed_money(x: float) -> str:
+    return ("-" if x < 0 else "") + "£" + _sig3(abs(x))
+
+
+def _valued_texts(ctx: ReportContext) -> list[Text]:
+    """Social cost and harm of the crimes prevented, with the headline interval (when given)."""
+    o = ctx.primary
+    spec = next((s for s in ctx.config.outcomes if s.name == o.outcome), None)
+    out: list[Text] = []
+    sc, hm = o.get("social_cost"), o.get("harm")
+    if sc is not None and spec is not None and spec.unit_cost is not None:
+        up = ctx.config.report.price_uprating
+        prices = (
+            f"{up.to} prices (uprated by {up.factor:g}: {up.source})"
+            if up is not None
+            else "2015/16 prices"
+        )
+        out.append(
+            Text(
+                f"At the Home Office's social cost of crime ({_signed_money(sc.per_crime * sc.factor)}"
+                f" per crime; {spec.unit_cost.source}), the crimes prevented are worth "
+                f"{_signed_money(sc.estimate)} ({format_level(sc.level)} interval "
+                f"{_signed_money(sc.ci_low)} to {_signed_money(sc.ci_high)}) at {prices}"
+                + ("; the interval includes no saving." if sc.ci_low <= 0 else ".")
+            )
+        )
+    if hm is not None and spec is not None and spec.harm_weight is not None:
+        out.append(
+            Text(
+                f"In harm (ONS Crime Severity Score, {_sig3(hm.per_crime)} days of custody "
+                f"equivalent per crime; {spec.harm_weight.source}), that is "
+                f"{_sig3(hm.estimate)} days ({format_level(hm.level)} interval "
+                f"{_sig3(hm.ci_low)} to {_sig3(hm.ci_high)})"
+                + ("; the interval includes no harm avoided." if hm.ci_low <= 0 else ".")
+            )
+        )
+    return out
 
 
 def limitations(ctx: ReportContext) -> Section:
@@ -1049,6 +1097,8 @@ _METHOD_NAMES = {
     "did_quasipoisson_model": "Quasi-Poisson difference-in-differences",
     "its_quasipoisson_level": "Interrupted time series, level change",
     "wdq": "Weighted displacement quotient (buffer against pilot area; 0 = no change)",
+    "social_cost_prevented": "Social cost of the crimes prevented (pounds)",
+    "harm_prevented": "Harm prevented (Crime Severity Score, days of custody equivalent)",
 }
 
 
@@ -1071,6 +1121,11 @@ def estimates_table(ctx: ReportContext) -> Table:
             )
         elif e.scale == "quotient":
             value, lo, hi = _two(e.estimate), _two(e.ci_low), _two(e.ci_high)
+        elif e.scale == "gbp":
+            value, lo, hi = (_signed_money(v) for v in (e.estimate, e.ci_low, e.ci_high))
+        elif e.scale == "harm":
+            value = f"{e.estimate:+,.0f} days"
+            lo, hi = f"{e.ci_low:+,.0f}", f"{e.ci_high:+,.0f}"
         else:
             value = f"{e.estimate:+,.0f} crimes"
             lo, hi = f"{e.ci_low:+,.0f}", f"{e.ci_high:+,.0f}"
