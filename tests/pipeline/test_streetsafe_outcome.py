@@ -56,3 +56,54 @@ def test_reports_are_an_outcome_with_the_headline_inference(demo_pilot, tmp_path
     page = render_page(ctx, sections)
     for text in (json.dumps(doc), page):  # free text never reaches any output
         assert "free text: never read" not in text
+
+
+def test_reports_given_by_area_code_count_as_their_points_do(demo_pilot, tmp_path):
+    """An export with each report's area code instead of its point gives the same panel."""
+    from pilot_eval import columns as C
+    from pilot_eval.areas import assign_points
+    from pilot_eval.io.policeuk import project_points
+    from pilot_eval.io.streetsafe import read_streetsafe
+
+    prepared = pe.prepare(demo_pilot.config_path)
+    points = read_streetsafe(demo_pilot.data_dir / "streetsafe.csv")
+    located = assign_points(project_points(points), prepared.areas)
+    by_code = pd.read_csv(demo_pilot.data_dir / "streetsafe.csv")
+    by_code = by_code.drop(columns=["latitude", "longitude"]).assign(
+        area=located[C.AREA].fillna("OUTSIDE").to_numpy()
+    )
+    csv = tmp_path / "streetsafe-by-area.csv"
+    by_code.to_csv(csv, index=False)
+    raw = yaml.safe_load(demo_pilot.config_path.read_text())
+    for key in ("crimes", "boundaries", "interventions", "survey", "population"):
+        raw["data"][key] = str((demo_pilot.config_path.parent / raw["data"][key]).resolve())
+    for comp in raw["intervention"].get("components", []):
+        if comp.get("locations"):
+            comp["locations"] = str((demo_pilot.config_path.parent / comp["locations"]).resolve())
+    raw["data"]["streetsafe"] = str(csv)
+    cfg = tmp_path / "by-area.yml"
+    cfg.write_text(yaml.safe_dump(raw, sort_keys=False))
+    other = pe.prepare(cfg)
+
+    def reports(p):
+        return p.panel[p.panel[C.OUTCOME] == REPORTS].reset_index(drop=True)
+
+    pd.testing.assert_frame_equal(reports(other), reports(prepared))
+
+    def outside(p):
+        return [n for n in p.data_notes if "StreetSafe" in n and "outside" in n]
+
+    assert outside(other) == outside(prepared)
+
+
+def test_a_streetsafe_file_with_both_points_and_codes_is_refused(tmp_path):
+    from pilot_eval.errors import DataValidationError
+    from pilot_eval.io.streetsafe import read_streetsafe
+
+    f = tmp_path / "s.csv"
+    f.write_text("date,latitude,longitude,area,category\n2024-05-01,51.49,0.14,E01,Lighting\n")
+    with pytest.raises(DataValidationError, match="keep one way"):
+        read_streetsafe(f)
+    f.write_text("date,area,category\n2024-05-01,,Lighting\n")
+    with pytest.raises(DataValidationError, match="line 2, column 'area': empty"):
+        read_streetsafe(f)

@@ -23,11 +23,15 @@ Header names are matched ignoring case, spaces and punctuation.
 ``longitude``  WGS84 degrees (required; ``lon``, ``lng`` or ``long`` also accepted); within
                the UK (−8.7 to 1.8)
 ``category``   what the report is about, e.g. ``Poor lighting`` (required, not blank)
+``area``       instead of latitude and longitude: the code of the study area the report is
+               in (e.g. a ward or LSOA code of ``data.boundaries``; ``area_code`` also
+               accepted), for exports that give an area rather than a point
 anything else  not read (free text: ``description``, ``comments``, …)
 =============  ========================================================================
 
 Output of :func:`read_streetsafe`: ``date`` (datetime64), ``month`` (month start),
-``latitude``, ``longitude`` (float64), ``category`` (str).
+``latitude``, ``longitude`` (float64; NaN with area codes), ``category`` (str), and ``area``
+(str) when the file gives area codes.
 """
 
 from __future__ import annotations
@@ -58,7 +62,10 @@ _ALIASES = {
     "lng": LONGITUDE,
     "long": LONGITUDE,
     "category": CATEGORY,
+    "area": "area",
+    "areacode": "area",
 }
+AREA = "area"
 #: Generous UK bounding box (WGS84): (lat min, lat max), (lon min, lon max).
 UK_LAT = (49.8, 60.9)
 UK_LON = (-8.7, 1.8)
@@ -119,11 +126,20 @@ def read_streetsafe(path: str | Path) -> pd.DataFrame:
             f"{path}: columns {originals} all look like '{dup}'; keep only one of them."
         )
     df.columns = renamed
+    by_area = AREA in df.columns
+    if by_area and (LATITUDE in df.columns or LONGITUDE in df.columns):
+        raise DataValidationError(
+            f"{path}: the StreetSafe file has both an area code column and latitude/longitude; "
+            "keep one way of saying where each report is."
+        )
+    if by_area:
+        df = df.assign(**{LATITUDE: "nan", LONGITUDE: "nan"})
     missing = [c for c in SCHEMA if c not in df.columns]
     if missing:
         raise DataValidationError(
-            f"{path}: the StreetSafe file needs columns date, latitude, longitude and "
-            f"category; missing {', '.join(missing)}. Other columns (free text) are ignored."
+            f"{path}: the StreetSafe file needs columns date, latitude, longitude (or an area "
+            f"code column, area) and category; missing {', '.join(missing)}. Other columns "
+            "(free text) are ignored."
         )
 
     def fail(i: int, col: str, problem: str, todo: str) -> DataValidationError:
@@ -139,6 +155,28 @@ def read_streetsafe(path: str | Path) -> pd.DataFrame:
             DATE,
             f"{df[DATE].iloc[i]!r} is not a date",
             "Write dates as 2024-05-17 (optionally with a time) or 17/05/2024.",
+        )
+    cat = df[CATEGORY].str.strip()
+    if (cat == "").any():
+        i = int(np.flatnonzero((cat == "").to_numpy())[0])
+        raise fail(i, CATEGORY, "empty", "Give every report a category (or remove it).")
+    month = dates.dt.to_period("M").dt.to_timestamp().astype("datetime64[ns]").to_numpy()
+    if by_area:
+        code = df[AREA].astype("string").str.strip()
+        blank = (code.isna() | (code == "")).to_numpy()
+        if blank.any():
+            i = int(np.flatnonzero(blank)[0])
+            raise fail(i, AREA, "empty", "Give every report its area code (or remove it).")
+        nan = np.full(len(df), np.nan)
+        return pd.DataFrame(
+            {
+                DATE: dates.to_numpy(),
+                C.MONTH: month,
+                LATITUDE: nan,
+                LONGITUDE: nan,
+                CATEGORY: cat.astype(str).to_numpy(),
+                AREA: code.to_numpy(),
+            }
         )
     lat, lon = numeric_cells(df[LATITUDE]), numeric_cells(df[LONGITUDE])
     for col, num in ((LATITUDE, lat), (LONGITUDE, lon)):
@@ -167,14 +205,10 @@ def read_streetsafe(path: str | Path) -> pd.DataFrame:
             f"({int(outside.sum())} report(s) like this)",
             hint,
         )
-    cat = df[CATEGORY].str.strip()
-    if (cat == "").any():
-        i = int(np.flatnonzero((cat == "").to_numpy())[0])
-        raise fail(i, CATEGORY, "empty", "Give every report a category (or remove it).")
     return pd.DataFrame(
         {
             DATE: dates.to_numpy(),
-            C.MONTH: dates.dt.to_period("M").dt.to_timestamp().astype("datetime64[ns]").to_numpy(),
+            C.MONTH: month,
             LATITUDE: lat.to_numpy(),
             LONGITUDE: lon.to_numpy(),
             CATEGORY: cat.astype(str).to_numpy(),

@@ -239,7 +239,23 @@ def _with_report_outcomes(
     reports = streetsafe.rename(columns={"category": C.CRIME_TYPE})
     first, last = cfg.months[0], cfg.months[-1]
     reports = reports[(reports[C.MONTH] >= first) & (reports[C.MONTH] <= last)]
-    located = assign_points(project_points(reports), areas)
+    by_code = C.AREA in reports.columns
+    if by_code:
+        # Reports that say which area they are in: counted there, no point needed.
+        known = set(areas[C.AREA].astype(str))
+        if not reports[C.AREA].isin(known).any():
+            raise DataValidationError(
+                f"{cfg.data.streetsafe}: no report's area code is a study area of "
+                f"{cfg.data.boundaries} (e.g. {reports[C.AREA].iloc[0]!r}). Use the codes of "
+                "data.boundaries (its area code column)."
+            )
+        located = reports.assign(
+            **{C.AREA: reports[C.AREA].where(reports[C.AREA].isin(known)).astype(object)}
+        )
+    else:
+        located = assign_points(
+            project_points(reports.drop(columns=[C.AREA], errors="ignore")), areas
+        )
     outside = int(located[C.AREA].isna().sum())
     if outside:
         notes.append(
