@@ -47,8 +47,12 @@ def test_index_json_rows(batch):
     bad = rows["broken.yml"]
     assert bad["status"] == "failed" and bad["report"] is None
     assert "broken.yml" in bad["error"] and bad["failed_note"] == "broken-pilot/FAILED.txt"
-    assert (batch.root / "broken-pilot" / "FAILED.txt").is_file()
-    assert (batch.root / "broken-pilot" / "evaluate_pilot.FAILED.ipynb").is_file()
+    assert "DEMO99" in bad["error"]  # what failed, in the words validate uses
+    note = (batch.root / "broken-pilot" / "FAILED.txt").read_text()
+    assert "refused before the notebook started" in note and "DEMO99" in note
+    # refused by validate's checks before a kernel started: no notebook to inspect
+    assert not (batch.root / "broken-pilot" / "evaluate_pilot.FAILED.ipynb").exists()
+    assert bad.get("failed_notebook") is None
     assert bad["title"] == HOSTILE  # data in JSON, escaped only in HTML
 
 

@@ -84,13 +84,22 @@ def run_one(
 
 def _run_one(config_path: str, output_root: str) -> dict[str, Any]:
     from ..config import load_config
-    from ..report.run import FAILED_NOTE, FAILED_NOTEBOOK, run_pilot
+    from ..pipeline import prepare
+    from ..report.run import FAILED_NOTE, FAILED_NOTEBOOK, record_refusal, run_pilot
 
     start = time.perf_counter()
     row: dict[str, Any] = {"config": config_path, "slug": None, "title": None}
     try:
         cfg = load_config(config_path)
         row.update(slug=cfg.slug, title=cfg.report.title)
+        try:
+            # validate's checks first, as `pilot-eval run` does: a data problem is one line
+            # naming the file and field, and no kernel starts
+            prepare(cfg)
+        except PilotEvalError as exc:
+            first = str(exc).splitlines()[0] if str(exc) else repr(exc)
+            record_refusal(config_path, output_root=output_root, slug=cfg.slug, why=first)
+            raise PilotEvalError(f"{Path(config_path).name}: {first}") from None
         out = run_pilot(config_path, output_root=output_root)
         row.update(status="done", folder=str(out.folder))
     except PilotEvalError as exc:

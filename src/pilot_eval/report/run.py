@@ -318,6 +318,25 @@ def _write_failure_note(
     return note
 
 
+def record_refusal(
+    config_path: str | Path, *, output_root: str | Path, slug: str, why: str
+) -> Path:
+    """Write ``FAILED.txt`` for a pilot refused before its notebook started (``run-all``).
+
+    The pilot's report folder keeps its last good report; the note says why this run was
+    refused, and that no notebook ran. Returns the note's path.
+    """
+    out = Path(output_root) / slug
+    out.mkdir(parents=True, exist_ok=True)
+    return _write_failure_note(
+        out,
+        config_path=Path(config_path),
+        why=f"refused before the notebook started: {why}",
+        failed=None,
+        previous=_previous_report(out),
+    )
+
+
 def _publish(staging: Path, out: Path, *, pdf: bool) -> None:
     """Move the staged outputs into ``out`` (report.html last), then clear failure notes."""
     for name in (NOTEBOOK_NAME, "results.json", *_extras(staging), "report.html"):
