@@ -250,11 +250,20 @@ def test_validate_prints_the_plan(demo_pilot, capsys):
     assert main(["validate", str(demo_pilot.config_path)]) == 0
     out = capsys.readouterr().out
     assert "OK: the config and its data are ready to run." in out
-    # the demo runs every built-in analysis, except the crimes-only ones for the reports
+    # the demo runs every built-in analysis, except the crimes-only ones for the reports and
+    # harm / social cost where no figure per crime is given (only the primary outcome has one)
     not_computed = [line for line in out.splitlines() if line.startswith("Not computed")]
+    harm = "Harm prevented (Crime Severity Score, days of custody equivalent)"
+    cost = "Social cost of the crimes prevented (Home Office unit costs)"
+    not_crimes = "StreetSafe / QR-code reports are not crimes, so none are 'prevented'."
     assert not_computed == [
+        f"Not computed for '{ASB}': {harm}, because no harm weight per crime was given for "
+        "this outcome.",
+        f"Not computed for '{ASB}': {cost}, because no social cost per crime was given for "
+        "this outcome.",
         f"Not computed for '{REPORTS}': Spatial point pattern test: did each area keep its "
         "share of the crimes?, because it compares where recorded crimes happened.",
-        f"Not computed for '{REPORTS}': Cost per crime prevented, because StreetSafe / QR-code "
-        "reports are not crimes, so none are 'prevented'.",
+        f"Not computed for '{REPORTS}': Cost per crime prevented, because {not_crimes}",
+        f"Not computed for '{REPORTS}': {harm}, because {not_crimes}",
+        f"Not computed for '{REPORTS}': {cost}, because {not_crimes}",
     ]

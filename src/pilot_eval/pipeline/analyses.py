@@ -647,6 +647,8 @@ def _valued(which: str) -> Callable[[AnalysisInput], Result]:
 
 def _valued_requires(which: str, what: str) -> Callable[[AnalysisInput], str | None]:
     def requires(x: AnalysisInput) -> str | None:
+        if x.outcome.from_reports:
+            return "StreetSafe / QR-code reports are not crimes, so none are 'prevented'"
         if getattr(x.outcome, which, None) is None:
             return f"no {what} per crime was given for this outcome"
         return None

@@ -1059,11 +1059,17 @@ def not_computed(ctx: ReportContext) -> Section:
     for n in ev.not_computed:
         grouped.setdefault((n.label, n.reason), []).append(n.outcome)
     n_est = len(ev.estimated_outcomes)
+    # Analyses left out for the same outcomes and the same reason share one line.
+    by_reason: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+    for (label, reason), outs in grouped.items():
+        by_reason.setdefault((reason, tuple(outs)), []).append(label)
     rows = [
-        f"**{label}** ("
+        "**"
+        + "; ".join(labels)
+        + "** ("
         + ("every outcome" if n_est > 1 and len(outs) == n_est else ", ".join(outs))
         + f"): not computed, because {reason}."
-        for (label, reason), outs in grouped.items()
+        for (reason, outs), labels in by_reason.items()
     ]
     for o in ev.estimated_outcomes:
         pt = o.get("placebo_time")
