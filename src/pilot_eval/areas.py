@@ -281,13 +281,21 @@ def neighbours_as_buffer(areas: gpd.GeoDataFrame, *, distance_m: float) -> gpd.G
     return out
 
 
+#: Points located per pass of :func:`_locate`: its (polygon, point) candidate pairs take ~50
+#: bytes each and number a few per point, so a pass stays near 100 MB however many points
+#: there are (6 M police.uk rows would otherwise need over 1 GB at once). Results do not depend
+#: on it.
+_LOCATE_CHUNK = 1 << 19
+
+
 def _locate(x: np.ndarray, y: np.ndarray, polys: np.ndarray) -> np.ndarray:
     """Index of the first polygon each point intersects (boundary included), or -1.
 
     A uniform grid buckets the points; each polygon tests only the points in the grid cells
     its bounding box covers, with one vectorised :func:`shapely.intersects_xy` call over all
     (polygon, point) candidate pairs. Where areas overlap or share an edge, the polygon that
-    comes first wins.
+    comes first wins. Points are taken :data:`_LOCATE_CHUNK` at a time (each point's answer
+    depends on it alone), which bounds the memory of the candidate pairs.
     """
     n, m = len(x), len(polys)
     out = np.full(n, -1, dtype=np.int64)
@@ -299,19 +307,13 @@ def _locate(x: np.ndarray, y: np.ndarray, polys: np.ndarray) -> np.ndarray:
     inside = np.isfinite(x) & np.isfinite(y)
     inside &= (x >= minx) & (x <= maxx) & (y >= miny) & (y <= maxy)
     idx = np.flatnonzero(inside)
+    del inside
     if len(idx) == 0:
         return out
-    px, py = x[idx], y[idx]
 
     width, height = max(maxx - minx, 1e-6), max(maxy - miny, 1e-6)
     cell = np.sqrt(width * height / max(1, min(4 * m, len(idx))))
     nx, ny = max(1, int(np.ceil(width / cell))), max(1, int(np.ceil(height / cell)))
-    ix = np.minimum(((px - minx) / cell).astype(np.int64), nx - 1)
-    iy = np.minimum(((py - miny) / cell).astype(np.int64), ny - 1)
-    cid = iy * nx + ix
-    order = np.argsort(cid, kind="stable")
-    starts = np.zeros(nx * ny + 1, dtype=np.int64)
-    np.cumsum(np.bincount(cid, minlength=nx * ny), out=starts[1:])
 
     def cells(lo: np.ndarray, origin: float, k: int) -> np.ndarray:
         return np.clip(((lo - origin) / cell).astype(np.int64), 0, k - 1)
@@ -325,22 +327,38 @@ def _locate(x: np.ndarray, y: np.ndarray, polys: np.ndarray) -> np.ndarray:
     row_poly = np.repeat(np.arange(len(poly_ids)), n_rows)
     first_row = np.repeat(np.cumsum(n_rows) - n_rows, n_rows)
     row_iy = by0[row_poly] + (np.arange(len(row_poly)) - first_row)
-    lo = starts[row_iy * nx + bx0[row_poly]]
-    hi = starts[row_iy * nx + bx1[row_poly] + 1]
-    counts = hi - lo
-    pair_poly = np.repeat(poly_ids[row_poly], counts)
-    pos = np.repeat(lo - (np.cumsum(counts) - counts), counts) + np.arange(counts.sum())
-    pair_pt = order[pos]
-    qx, qy = px[pair_pt], py[pair_pt]
-    in_box = (qx >= b[pair_poly, 0]) & (qx <= b[pair_poly, 2])
-    in_box &= (qy >= b[pair_poly, 1]) & (qy <= b[pair_poly, 3])
-    pair_poly, pair_pt = pair_poly[in_box], pair_pt[in_box]
-
+    run_lo_cell = row_iy * nx + bx0[row_poly]
+    run_hi_cell = row_iy * nx + bx1[row_poly] + 1
+    run_poly = poly_ids[row_poly]
     shapely.prepare(polys)
-    hit = shapely.intersects_xy(polys[pair_poly], px[pair_pt], py[pair_pt])
-    best = np.full(len(idx), m, dtype=np.int64)
-    np.minimum.at(best, pair_pt[hit], pair_poly[hit])
-    out[idx] = np.where(best == m, -1, best)
+
+    for start in range(0, len(idx), _LOCATE_CHUNK):
+        chunk = idx[start : start + _LOCATE_CHUNK]
+        px, py = x[chunk], y[chunk]
+        ix = np.minimum(((px - minx) / cell).astype(np.int64), nx - 1)
+        iy = np.minimum(((py - miny) / cell).astype(np.int64), ny - 1)
+        cid = iy * nx + ix
+        del ix, iy
+        order = np.argsort(cid, kind="stable")
+        starts = np.zeros(nx * ny + 1, dtype=np.int64)
+        np.cumsum(np.bincount(cid, minlength=nx * ny), out=starts[1:])
+        del cid
+        lo, hi = starts[run_lo_cell], starts[run_hi_cell]
+        counts = hi - lo
+        pair_poly = np.repeat(run_poly, counts)
+        pos = np.repeat(lo - (np.cumsum(counts) - counts), counts) + np.arange(counts.sum())
+        pair_pt = order[pos]
+        del pos, order
+        qx, qy = px[pair_pt], py[pair_pt]
+        in_box = (qx >= b[pair_poly, 0]) & (qx <= b[pair_poly, 2])
+        in_box &= (qy >= b[pair_poly, 1]) & (qy <= b[pair_poly, 3])
+        del qx, qy
+        pair_poly, pair_pt = pair_poly[in_box], pair_pt[in_box]
+        del in_box
+        hit = shapely.intersects_xy(polys[pair_poly], px[pair_pt], py[pair_pt])
+        best = np.full(len(chunk), m, dtype=np.int64)
+        np.minimum.at(best, pair_pt[hit], pair_poly[hit])
+        out[chunk] = np.where(best == m, -1, best)
     return out
 
 

@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from . import columns as C
 from .errors import ConfigError, DataQualityWarning, DataValidationError
@@ -112,6 +113,35 @@ def _month_positions(values: pd.Series, first: np.datetime64, what: str) -> np.n
     pos = (m - first).astype(np.int64)
     pos[np.isnat(m)] = np.iinfo(np.int64).min
     return pos
+
+
+def _arrow_text(values: pd.Series):
+    """The pyarrow array behind a pyarrow-backed text column (no copy), else None."""
+    dtype = values.dtype
+    arrow = (isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow") or (
+        isinstance(dtype, pd.ArrowDtype)
+        and (
+            pa.types.is_string(dtype.pyarrow_dtype) or pa.types.is_large_string(dtype.pyarrow_dtype)
+        )
+    )
+    return values.array.__arrow_array__() if arrow else None
+
+
+def _positions(values: pd.Series, codes: np.ndarray) -> np.ndarray:
+    """``pd.Index(codes).get_indexer(values)``: each value's position in ``codes``, -1 where it
+    is missing or not a code.
+
+    For pyarrow-backed text (what :func:`pilot_eval.areas.assign_points` returns) the lookup
+    runs in Arrow: for millions of incidents it is ~50 times faster than ``get_indexer``, which
+    first turns every value into a Python string (several hundred MB for 6 M rows).
+    """
+    arrow = _arrow_text(values)
+    if arrow is None:
+        return pd.Index(codes).get_indexer(values)
+    import pyarrow.compute as pc
+
+    found = pc.index_in(arrow, value_set=pa.array(codes.tolist(), type=arrow.type))
+    return pc.fill_null(found, -1).to_numpy().astype(np.int64)
 
 
 def _assemble(
@@ -212,12 +242,13 @@ def panel_from_incidents(
     spec = _outcomes(outcomes, "crime types")
     n_a, n_m = len(codes), len(month_arr)
 
-    area_pos = pd.Index(codes).get_indexer(incidents[C.AREA])
+    area_pos = _positions(incidents[C.AREA], codes)
     month_pos = _month_positions(incidents[C.MONTH], month_arr[0], "incidents")
     ok = (area_pos >= 0) & (month_pos >= 0) & (month_pos < n_m)
     cell = area_pos[ok] * n_m + month_pos[ok]
+    del area_pos, month_pos
     types = incidents[C.CRIME_TYPE]
-    present = set(pd.unique(incidents[C.CRIME_TYPE].dropna()).tolist())
+    present = {t for t in pd.unique(types).tolist() if not pd.isna(t)}
 
     blocks = []
     for name, wanted in spec:

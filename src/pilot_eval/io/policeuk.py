@@ -19,13 +19,15 @@ import difflib
 import functools
 import hashlib
 import io
+import itertools
 import json
 import os
 import re
 import threading
+import time
 import warnings
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -38,7 +40,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from .. import columns as C
-from ..errors import DataQualityWarning, DataValidationError
+from ..errors import ConfigError, DataQualityWarning, DataValidationError
 
 __all__ = [
     "READER_VERSION",
@@ -97,6 +99,19 @@ _SCHEMA = pa.schema(
         for c in C.POLICE_UK_HEADER
     ]
 )
+#: The police.uk header name of each column (``crime_id`` -> ``Crime ID``).
+_HEADER_OF = {C.snake(c): c for c in C.POLICE_UK_HEADER}
+_REPORTED, _FALLS = C.snake("Reported by"), C.snake("Falls within")
+#: Columns every read parses whatever ``columns`` asks for: the ones checked row by row and
+#: the crime type (filtered, repaired, warned about), so that asking for fewer columns never
+#: changes which rows come back or what is warned. The Crime ID (duplicates are dropped by it)
+#: is parsed too, unless the cache already holds its hashes.
+_ALWAYS_PARSED = (C.MONTH, C.snake(_LON), C.snake(_LAT), C.CRIME_TYPE)
+
+
+def _schema_of(cols: Sequence[str]) -> pa.Schema:
+    """:data:`_SCHEMA` restricted to ``cols`` (in the order given)."""
+    return pa.schema([_SCHEMA.field(c) for c in cols])
 
 
 # -- discovering files ------------------------------------------------------------------------
@@ -614,15 +629,20 @@ def _check_rows(table: pa.Table, f: _StreetFile, zips: _ZipHandles) -> pa.Chunke
 
     n = table.num_rows
     if f.month is not None:  # one month per file: a constant column, built straight in Arrow
-        stamp = np.full(n, f.month.value, dtype=np.int64)  # nanoseconds since the epoch
-        values = pa.Array.from_buffers(_NS, n, [None, pa.py_buffer(stamp)])
-        return pa.chunked_array([values], type=_NS)
+        return _constant_month(f.month, n)
     chunks = []
     for chunk in month.chunks:  # convert the distinct values, then look them up per row
         text = pc.binary_join_element_wise(chunk.dictionary, "-01", "")
         stamps = pc.cast(pc.strptime(text, format="%Y-%m-%d", unit="s"), _NS)
         chunks.append(stamps.take(chunk.indices))
     return pa.chunked_array(chunks, type=_NS)
+
+
+def _constant_month(month: pd.Timestamp, n: int) -> pa.ChunkedArray:
+    """A month column of ``n`` rows all ``month``, built straight in Arrow."""
+    stamp = np.full(n, month.value, dtype=np.int64)  # nanoseconds since the epoch
+    values = pa.Array.from_buffers(_NS, n, [None, pa.py_buffer(stamp)])
+    return pa.chunked_array([values], type=_NS)
 
 
 def _arrow_read(
@@ -640,13 +660,37 @@ def _arrow_read(
     )
 
 
-def _parse_street_csv(f: _StreetFile, zips: _ZipHandles, *, use_threads: bool = True) -> pa.Table:
-    """Parse and validate one street-level CSV into a table of schema :data:`_SCHEMA`."""
+def _share_equal_columns(arrays: dict[str, pa.ChunkedArray]) -> None:
+    """Make ``falls_within`` the very same array as ``reported_by`` when their values are equal.
+
+    police.uk fills both with the force's name on (almost) every row: sharing one set of
+    buffers keeps the values (and the frame) identical while storing the text once, which is
+    ~35 bytes a row less memory. Only for columns of one file (and chunk layout).
+    """
+    rb, fw = arrays.get(_REPORTED), arrays.get(_FALLS)
+    if rb is not None and fw is not None and rb is not fw and rb.equals(fw):
+        arrays[_FALLS] = rb
+
+
+def _parse_street_csv(
+    f: _StreetFile,
+    zips: _ZipHandles,
+    *,
+    use_threads: bool = True,
+    columns: Sequence[str] | None = None,
+) -> pa.Table:
+    """Parse and validate one street-level CSV into a table of schema :data:`_SCHEMA`.
+
+    With ``columns`` (snake-case names, each of :data:`_ALWAYS_PARSED` included), only those
+    columns are converted, in :data:`_SCHEMA` order; the others are still split into fields
+    (so a row with the wrong number of fields is refused as before) but not decoded.
+    """
     names = _read_header(f, zips)
+    cols = list(_SCHEMA.names) if columns is None else [c for c in _SCHEMA.names if c in columns]
     read_options = pacsv.ReadOptions(column_names=names, skip_rows=1, use_threads=use_threads)
     convert_options = pacsv.ConvertOptions(
         column_types=_COLUMN_TYPES,
-        include_columns=list(C.POLICE_UK_HEADER),
+        include_columns=[_HEADER_OF[c] for c in cols],
         null_values=[""],
         strings_can_be_null=True,
         quoted_strings_can_be_null=True,
@@ -673,8 +717,9 @@ def _parse_street_csv(f: _StreetFile, zips: _ZipHandles, *, use_threads: bool = 
             "/ windows.post_months so that this month is not used."
         )
     month = _check_rows(table, f, zips)
-    arrays = [month if c == _MONTH else table[c] for c in C.POLICE_UK_HEADER]
-    return pa.Table.from_arrays(arrays, schema=_SCHEMA)
+    arrays = {c: month if c == C.MONTH else table[_HEADER_OF[c]] for c in cols}
+    _share_equal_columns(arrays)
+    return pa.Table.from_arrays(list(arrays.values()), schema=_schema_of(cols))
 
 
 # -- cache ------------------------------------------------------------------------------------
@@ -688,6 +733,27 @@ _PARQUET_OPTIONS = {
     ],
     "compression": "lz4",
 }
+#: Schema-metadata key of what a cache entry's writer worked out once, so that warm reads need
+#: not work it out again: the distinct crime types (as parsed, before the case/spacing repair),
+#: whether ``falls_within`` equals ``reported_by`` on every row, and the distinct months.
+#: Entries without it (older versions, or rewritten by other tools) are still read; the facts
+#: are then recomputed from the rows.
+_FACTS_KEY = b"pilot_eval.policeuk"
+#: The manifest (one per cache folder) mapping each source file's identity on disk to the
+#: SHA-256 of its bytes, so a warm read need not hash every CSV again.
+_MANIFEST = f"policeuk-street-v{READER_VERSION}-manifest.json"
+#: A file whose modification or change time is less than this old when it is looked at could
+#: still be changed within the same timestamp tick (coarse file-system clocks), unseen by its
+#: stat: its hash is then not recorded, so the next read hashes the file again.
+_RACY_NS = 2 * 10**9
+#: Whether a file's stat can stand for its content. Needs st_ctime to be the inode change time,
+#: which the kernel sets on every write (and on ``utime``), so even an edit that keeps the size
+#: and restores the modification time is seen. Not so on Windows (there st_ctime is the
+#: creation time): every read hashes the files there.
+_TRUST_STAT = os.name != "nt"
+
+#: (device, inode, size, mtime_ns, ctime_ns) of a source file (the zip for a member).
+_FileIdentity = tuple[int, int, int, int, int]
 
 
 def content_sha256(f: _StreetFile, zips: _ZipHandles) -> str:
@@ -699,43 +765,361 @@ def content_sha256(f: _StreetFile, zips: _ZipHandles) -> str:
     return h.hexdigest()
 
 
-def _cache_path(f: _StreetFile, zips: _ZipHandles, cache_dir: Path) -> Path:
-    """The cache entry of one file, keyed on its content (SHA-256 of its bytes).
+def _identity(path: Path) -> _FileIdentity:
+    st = os.stat(path)
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
-    Path, size and modification time are not enough: an edit that keeps both (a restored
-    backup, ``touch -r``, a copy tool preserving times) must still be seen.
+
+class _Manifest:
+    """Which content (SHA-256) each source file had when it last had a given identity on disk,
+    and which sets of files are known to hold no repeated Crime ID.
+
+    A file's content is only taken from here when its device, inode, size, modification time
+    and inode change time (:data:`_FileIdentity`) all equal the recorded ones. The change time
+    cannot be set from user space and moves on every write, so an edit is never missed, even
+    one that keeps the size and puts the modification time back (``touch -r``, a restored
+    backup, a copy tool preserving times): the file is then hashed again. Identities are taken
+    before the bytes are hashed, and a file too recently changed (:data:`_RACY_NS`) is not
+    recorded, so a change made while or just after it is read is seen next time too.
+
+    The duplicate check of a read is keyed on the contents read and the options that choose
+    rows (:func:`_unique_key`); only "no repeats" is remembered (the last
+    :data:`_UNIQUE_KEPT`), so a read with repeats always finds and reports them.
+
+    Saved with a write-and-rename (readers never see half a file); when several processes
+    update it at once, one's new entries may be lost, which only costs a re-hash.
     """
-    key: list = [content_sha256(f, zips), READER_VERSION]
+
+    def __init__(self, cache_dir: Path) -> None:
+        self.path = cache_dir / _MANIFEST
+        self.entries, self.unique = self._read()
+        self.updates: dict[str, list | None] = {}
+        self.new_unique: list[str] = []
+        self._lock = threading.Lock()
+
+    def _read(self) -> tuple[dict[str, list], list[str]]:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            if data.get("version") != READER_VERSION:
+                return {}, []
+            files = {
+                k: v
+                for k, v in data["files"].items()
+                if isinstance(v, list) and len(v) == 6 and isinstance(v[5], str)
+            }
+            unique = [k for k in data.get("unique", []) if isinstance(k, str)]
+            return files, unique
+        except (OSError, ValueError, TypeError, KeyError, AttributeError):
+            return {}, []  # missing or damaged: every file is hashed (and recorded) again
+
+    @staticmethod
+    def key(f: _StreetFile) -> str:
+        where = os.path.abspath(f.path)
+        return where if f.member is None else f"{where}!{f.member}"
+
+    def content_key(self, f: _StreetFile, zips: _ZipHandles) -> tuple[str, _FileIdentity]:
+        """The file's SHA-256 (from the manifest when its identity is unchanged) and identity."""
+        now = time.time_ns()  # before the stat: the recorded identity is no newer than this
+        ident = _identity(f.path)
+        key = self.key(f)
+        with self._lock:
+            entry = self.updates[key] if key in self.updates else self.entries.get(key)
+        if _TRUST_STAT and entry is not None and tuple(entry[:5]) == ident:
+            return entry[5], ident
+        sha = content_sha256(f, zips)
+        settled = _TRUST_STAT and now - max(ident[3], ident[4]) > _RACY_NS
+        with self._lock:
+            if settled:
+                self.updates[key] = [*ident, sha]
+            elif key in self.entries or key in self.updates:
+                self.updates[key] = None
+        return sha, ident
+
+    def forget(self, f: _StreetFile) -> None:
+        with self._lock:
+            self.updates[self.key(f)] = None
+
+    def known_unique(self, key: str) -> bool:
+        return key in self.unique or key in self.new_unique
+
+    def record_unique(self, key: str) -> None:
+        if not self.known_unique(key):
+            self.new_unique.append(key)
+
+    def save(self) -> None:
+        """Write the updates (merged into the manifest as it is now on disk); never raises."""
+        if not self.updates and not self.new_unique:
+            return
+        merged, unique = self._read()
+        for key, entry in self.updates.items():
+            if entry is None:
+                merged.pop(key, None)
+            else:
+                merged[key] = entry
+        unique = [k for k in unique if k not in self.new_unique] + self.new_unique
+        data = {"version": READER_VERSION, "files": merged, "unique": unique[-_UNIQUE_KEPT:]}
+        self.updates, self.new_unique = {}, []
+        tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_text(json.dumps(data), encoding="utf-8")
+            os.replace(tmp, self.path)
+        except OSError:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+
+
+#: How many duplicate-free reads the manifest remembers.
+_UNIQUE_KEPT = 64
+
+
+def _unique_key(
+    shas: Sequence[str],
+    files: Sequence[_StreetFile],
+    months: tuple[pd.Timestamp, pd.Timestamp] | None,
+    crime_types: Sequence[str] | None,
+) -> str:
+    """What decides a read's duplicate check: the contents read, in order, and the options
+    choosing their rows (the months matter only for files not named for one month)."""
+    window = None
+    if months is not None and any(f.month is None for f in files):
+        window = [f"{months[0]:%Y-%m}", f"{months[1]:%Y-%m}"]
+    types = None if crime_types is None else sorted(set(crime_types))
+    text = json.dumps([READER_VERSION, list(shas), window, types])
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _entry_path(sha: str, cache_dir: Path) -> Path:
+    """The cache entry of a file whose bytes have SHA-256 ``sha``.
+
+    Keyed on the content, not on path, size and modification time: an edit that keeps those
+    (a restored backup, ``touch -r``, a copy tool preserving times) must still be seen.
+    """
+    key: list = [sha, READER_VERSION]
     digest = hashlib.sha256(json.dumps(key).encode()).hexdigest()[:32]
     return cache_dir / f"policeuk-street-v{READER_VERSION}-{digest}.parquet"
 
 
-def _load(
-    f: _StreetFile, zips: _ZipHandles, cache_dir: Path | None, *, use_threads: bool = True
-) -> pa.Table:
-    """One file's parsed table, from the Parquet cache when it holds a current copy."""
-    if cache_dir is None:
-        return _parse_street_csv(f, zips, use_threads=use_threads)
+def _months_in(month: pa.ChunkedArray) -> list[str]:
+    """The distinct months of a (validated, never missing) month column, as ``YYYY-MM``."""
+    return sorted(f"{m:%Y-%m}" for m in pc.unique(month).to_pylist())
+
+
+def _facts(table: pa.Table) -> dict:
+    """What a cache entry records about its (full) table: see :data:`_FACTS_KEY`."""
+    return {
+        "crime_types": pc.unique(table[C.CRIME_TYPE]).to_pylist(),
+        "falls_within_is_reported_by": table[_FALLS].equals(table[_REPORTED]),
+        "months": _months_in(table[C.MONTH]),
+    }
+
+
+def _read_facts(schema: pa.Schema) -> dict | None:
+    raw = (schema.metadata or {}).get(_FACTS_KEY)
+    if raw is None:
+        return None
+    try:
+        facts = json.loads(raw)
+        types, same, months = (
+            facts["crime_types"],
+            facts["falls_within_is_reported_by"],
+            facts["months"],
+        )
+    except (ValueError, TypeError, KeyError):
+        return None
+    if not isinstance(types, list) or not all(t is None or isinstance(t, str) for t in types):
+        return None
+    if not isinstance(months, list) or not all(isinstance(m, str) for m in months):
+        return None
+    return {"crime_types": types, "falls_within_is_reported_by": same is True, "months": months}
+
+
+def _read_entry(
+    path: Path,
+    cols: list[str],
+    *,
+    use_threads: bool,
+    month: pd.Timestamp | None = None,
+    need_ids: bool = True,
+) -> tuple[pa.Table, list | None, _IdHashes | None] | None:
+    """Columns ``cols`` of a cache entry, its distinct crime types (None when not recorded) and
+    its Crime-ID hashes (from the ``.ids`` file beside it).
+
+    ``month`` is the month in the source file's name: the entry (keyed on content alone) is
+    only used when every row has that month, as parsing the file would demand; None when it
+    has another (the caller then parses the file, which reports the error). Its month column
+    is then not read but rebuilt (one value). ``falls_within`` is shared with ``reported_by``
+    when the entry says they are equal. When ``crime_id`` is not in ``cols`` but the hashes
+    are not on record, it is read too (the caller needs it for the duplicate check), unless
+    ``need_ids`` is false (the hashes are then not read either).
+    """
     import pyarrow.parquet as pq
 
-    path = _cache_path(f, zips, cache_dir)
+    with pq.ParquetFile(path) as pf:
+        schema = pf.schema_arrow
+        if not schema.equals(_SCHEMA):
+            raise pa.ArrowInvalid("not a police.uk cache entry")
+        n_rows = pf.metadata.num_rows
+        if n_rows == 0:
+            raise pa.ArrowInvalid("an empty cache entry")  # never written: the CSV is refused
+        facts = _read_facts(schema)
+        named = None if month is None else f"{month:%Y-%m}"
+        if facts is not None and named is not None and facts["months"] != [named]:
+            return None
+        rebuild_month = C.MONTH in cols and facts is not None and named is not None
+        ids = _read_ids(_ids_path(path), n_rows) if need_ids else None
+        share = facts is not None and facts["falls_within_is_reported_by"]
+        want = [*cols, _CRIME_ID] if need_ids and ids is None and _CRIME_ID not in cols else cols
+        read = [
+            c
+            for c in _SCHEMA.names
+            if (c in want or (c == C.MONTH and facts is None and named is not None))
+            and not (share and c == _FALLS)
+            and not (rebuild_month and c == C.MONTH)
+        ]
+        if share and _FALLS in want and _REPORTED not in read:
+            read = [c for c in _SCHEMA.names if c in (*read, _REPORTED)]
+        table = pf.read(columns=read, use_threads=use_threads, use_pandas_metadata=False)
+    arrays = {c: table[c] for c in read}
+    if C.MONTH in arrays and named is not None and _months_in(arrays[C.MONTH]) != [named]:
+        return None
+    if rebuild_month:
+        arrays[C.MONTH] = _constant_month(month, n_rows)
+    if share and _FALLS in want:
+        arrays[_FALLS] = arrays[_REPORTED]
+    else:
+        _share_equal_columns(arrays)
+    out_cols = [c for c in _SCHEMA.names if c in want]
+    out = pa.Table.from_arrays([arrays[c] for c in out_cols], schema=_schema_of(out_cols))
+    if need_ids and ids is None:
+        ids = _by_hash(_id_hashes(out[_CRIME_ID]))
+    return out, None if facts is None else facts["crime_types"], ids
+
+
+# Crime-ID hashes of a cache entry, beside it in ``<entry>.ids``: a header (magic, rows of the
+# entry, number of IDs, ID width in bytes, and the multipliers of :func:`_mixers`, so that a
+# change of the hash never lets stale hashes through), then the hashes (uint64), sorted, and
+# the row of each (uint32). Warm reads then need neither hash nor sort the IDs nor, when
+# ``crime_id`` is not asked for, read them at all.
+_IDS_MAGIC = b"PEIDS\x00\x01\x00"
+_IDS_MAX_WIDTH = 64  # bytes: police.uk IDs are 64 hex characters
+
+
+def _ids_path(entry: Path) -> Path:
+    return entry.with_suffix(".ids")
+
+
+def _ids_header(n_rows: int, n_ids: int, width: int) -> bytes:
+    mix = np.zeros(_IDS_MAX_WIDTH // 8, dtype="<u8")
+    mix[: width // 8] = _mixers(width // 8)
+    return _IDS_MAGIC + np.array([n_rows, n_ids, width], dtype="<i8").tobytes() + mix.tobytes()
+
+
+def _write_ids(path: Path, ids: _IdHashes | None, n_rows: int) -> None:
+    """Write the ``.ids`` file of an entry (write-and-rename); none for IDs of other shapes."""
+    if ids is None or ids[2] > _IDS_MAX_WIDTH or n_rows >= 2**32:
+        return
+    h, rows, width = ids  # sorted by hash (see _by_hash)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(_ids_header(n_rows, len(h), width))
+            fh.write(h.astype("<u8", copy=False).tobytes())
+            fh.write(rows.astype("<u4").tobytes())
+        os.replace(tmp, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+
+
+def _read_ids(path: Path, n_rows: int) -> _IdHashes | None:
+    """The hashes of an ``.ids`` file, or None when it is missing, damaged or out of date."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    head = len(_IDS_MAGIC) + 24 + _IDS_MAX_WIDTH
+    if len(data) < head or not data.startswith(_IDS_MAGIC):
+        return None
+    rows_in, n_ids, width = (int(v) for v in np.frombuffer(data, "<i8", 3, len(_IDS_MAGIC)))
+    if (
+        rows_in != n_rows
+        or not 0 <= n_ids <= n_rows
+        or width % 8
+        or not 0 < width <= _IDS_MAX_WIDTH
+        or data[:head] != _ids_header(n_rows, n_ids, width)
+        or len(data) != head + 12 * n_ids
+    ):
+        return None
+    h = np.frombuffer(data, "<u8", n_ids, head)
+    rows = np.frombuffer(data, "<u4", n_ids, head + 8 * n_ids)
+    if len(h) > 1 and not (h[1:] >= h[:-1]).all():
+        return None
+    return h, rows, width
+
+
+def _load(
+    f: _StreetFile,
+    zips: _ZipHandles,
+    cache_dir: Path | None,
+    *,
+    use_threads: bool = True,
+    manifest: _Manifest | None = None,
+    columns: Sequence[str] | None = None,
+    content: tuple[str, _FileIdentity] | None = None,
+    need_ids: bool = True,
+) -> tuple[pa.Table, list | None, _IdHashes | None, Path | None]:
+    """One file's parsed table and what is known of it without looking at its rows.
+
+    Returns the table (columns ``columns``, in :data:`_SCHEMA` order, plus ``crime_id`` when
+    it is needed to tell duplicates and the hashes are not known), its distinct crime types
+    and the :func:`_id_hashes` of its Crime IDs (each None when not known), and the cache
+    entry it came from (None when not cached). A cache entry always holds every column,
+    whatever ``columns`` is. ``content`` is the file's :meth:`_Manifest.content_key` when the
+    caller has it; with ``need_ids`` false the caller needs no duplicate check (from a cache
+    entry, neither the hashes nor the IDs are then read).
+    """
+    cols = list(_SCHEMA.names) if columns is None else [c for c in _SCHEMA.names if c in columns]
+    if cache_dir is None:
+        cols = [c for c in _SCHEMA.names if c in cols or c == _CRIME_ID]
+        return _parse_street_csv(f, zips, use_threads=use_threads, columns=cols), None, None, None
+    import pyarrow.parquet as pq
+
+    if manifest is None:
+        manifest = _Manifest(cache_dir)
+    sha, before = manifest.content_key(f, zips) if content is None else content
+    path = _entry_path(sha, cache_dir)
     if path.is_file():
         try:
-            table = pq.read_table(path, use_threads=use_threads)
-            if table.schema.equals(_SCHEMA):
-                return table
+            found = _read_entry(
+                path, cols, use_threads=use_threads, month=f.month, need_ids=need_ids
+            )
         except (OSError, pa.ArrowException):
-            pass
-        warnings.warn(
-            f"cache file {path} (for {f.label}) is unreadable; re-reading the CSV.",
-            UserWarning,
-            stacklevel=4,
-        )
+            warnings.warn(
+                f"cache file {path} (for {f.label}) is unreadable; re-reading the CSV.",
+                UserWarning,
+                stacklevel=4,
+            )
+        else:
+            if found is not None:
+                return (*found, path)
+            # The same bytes under another month's name: parsing reports the mismatch.
     table = _parse_street_csv(f, zips, use_threads=use_threads)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    facts = _facts(table)
+    ids = _by_hash(_id_hashes(table[_CRIME_ID]))
+    # Without a cache entry to fetch them from later, the Crime IDs stay in the table.
+    with_ids = [c for c in _SCHEMA.names if c in cols or c == _CRIME_ID]
+    if _identity(f.path) != before:
+        # The file changed while it was read: its hash and the parsed rows may not match, so
+        # nothing is cached (the next read hashes the file again).
+        manifest.forget(f)
+        return table.select(with_ids), facts["crime_types"], ids, None
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    stored = table.replace_schema_metadata({_FACTS_KEY: json.dumps(facts)})
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
-        pq.write_table(table, tmp, **_PARQUET_OPTIONS)
+        _write_ids(_ids_path(path), ids, table.num_rows)  # first: an entry finds its hashes
+        pq.write_table(stored, tmp, **_PARQUET_OPTIONS)
         os.replace(tmp, path)
     except OSError as exc:
         with contextlib.suppress(OSError):
@@ -745,7 +1129,8 @@ def _load(
             UserWarning,
             stacklevel=4,
         )
-    return table
+        return table.select(with_ids), facts["crime_types"], ids, None
+    return table.select(cols if ids is not None else with_ids), facts["crime_types"], ids, path
 
 
 # -- public API -------------------------------------------------------------------------------
@@ -763,6 +1148,7 @@ def read_police_uk(
     months: tuple[pd.Timestamp, pd.Timestamp] | None = None,
     crime_types: Sequence[str] | None = None,
     cache_dir: Path | None = None,
+    columns: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Read police.uk street-level crime CSVs into one validated DataFrame.
 
@@ -781,21 +1167,33 @@ def read_police_uk(
     cache_dir
         Folder for a Parquet cache of each parsed CSV, keyed by the SHA-256 of the file's bytes
         (of the member's bytes for a zip) and :data:`READER_VERSION`, so any edit is seen;
-        reruns read the cache instead of parsing the CSV. Nothing is ever written beside the
-        input files.
+        reruns read the cache instead of parsing the CSV. A manifest in the same folder
+        remembers each file's hash with its identity on disk (device, inode, size, modification
+        and inode-change times), so an unchanged file is not hashed again; any write to a file
+        changes its inode-change time, so an edit is never served stale. Nothing is ever
+        written beside the input files.
+    columns
+        Which of :data:`pilot_eval.columns.INCIDENT_COLUMNS` to return, in this order (all, in
+        their usual order, when None); ``source_file`` is always added. The rows, checks and
+        warnings are the same whatever is asked for (months, coordinates, Crime IDs and crime
+        types are always read); columns not asked for are not decoded (so their text is not
+        checked to be UTF-8), which saves time and most of the memory: the pipeline needs only
+        ``month``, ``longitude``, ``latitude`` and ``crime_type``.
 
     Returns
     -------
     pandas.DataFrame
         The columns :data:`pilot_eval.columns.INCIDENT_COLUMNS` in that order (``month`` as
         ``datetime64[ns]`` month start; ``longitude``/``latitude`` float, NaN when police.uk
-        gives no position; ``crime_id`` missing for anti-social behaviour) plus
-        ``source_file`` (categorical: the file, or ``archive.zip!member``, of each row).
-        Rows are ordered by month, then force. Rows from every force are kept;
+        gives no position; ``crime_id`` missing for anti-social behaviour), or those of
+        ``columns``, plus ``source_file`` (categorical: the file, or ``archive.zip!member``, of
+        each row). Rows are ordered by month, then force. Rows from every force are kept;
         ``falls_within`` names the force.
 
     Raises
     ------
+    ConfigError
+        When ``columns`` names a column that is not an incident column, or one twice.
     DataValidationError
         When a source does not exist or holds no street files, no file falls in ``months``,
         or a file breaks the police.uk format: a header other than the 12 police.uk columns,
@@ -816,6 +1214,7 @@ def read_police_uk(
     -----
     Line numbers count physical lines from 1 (the header), as a text editor shows them.
     """
+    out_cols = _output_columns(columns)
     sources = _as_sources(source)
     files: list[_StreetFile] = []
     for i, src in enumerate(sources):
@@ -841,39 +1240,81 @@ def read_police_uk(
         _warn_missing_months(files, first, last)
 
     wanted = None if crime_types is None else pa.array(list(crime_types), type=_STR)
+    wanted_set = None if crime_types is None else set(crime_types)
+    parsed = [c for c in _SCHEMA.names if c in out_cols or c in _ALWAYS_PARSED]
     zips = _ZipHandles()
+    manifest = None if cache_dir is None else _Manifest(Path(cache_dir))
     arrow_threads = _ARROW_THREADS or len(files) < 2 * _WORKERS
 
-    def read_one(f: _StreetFile) -> tuple[pa.Table, list[str], _IdHashes | None, dict]:
-        table = _load(f, zips, cache_dir, use_threads=arrow_threads)
+    def read_one(f: _StreetFile, content: tuple[str, _FileIdentity] | None) -> _FileResult:
+        table, distinct, ids, entry = _load(
+            f,
+            zips,
+            cache_dir,
+            use_threads=arrow_threads,
+            manifest=manifest,
+            columns=parsed,
+            content=content,
+            need_ids=not known_unique,
+        )
+        kept: np.ndarray | None = None  # which of the file's rows are left, once any are not
         if f.month is None and first is not None:
             m = table[C.MONTH]
             lo, hi = pa.scalar(first, _NS), pa.scalar(last, _NS)
-            table = table.filter(pc.and_(pc.greater_equal(m, lo), pc.less_equal(m, hi)))
-        table, repaired = _normalise_crime_types(table)
+            in_window = pc.fill_null(pc.and_(pc.greater_equal(m, lo), pc.less_equal(m, hi)), False)
+            table = table.filter(in_window)
+            kept = _narrow(kept, in_window)
+            distinct = None
+        table, repaired, distinct = _normalise_crime_types(table, distinct)
         types: list[str] = []
         if wanted is not None:
-            types = pc.unique(table[C.CRIME_TYPE]).to_pylist()
-            table = table.filter(pc.fill_null(pc.is_in(table[C.CRIME_TYPE], wanted), False))
-        # Hash the Crime IDs here, in the worker, so the duplicate check left for the end is
-        # one sort of 64-bit integers.
-        return table, types, _id_hashes(table[_CRIME_ID]), repaired
+            types = distinct
+            # Filtering copies every column: skipped when every row is of a wanted type.
+            if None in distinct or not set(distinct) <= wanted_set:  # type: ignore[operator]
+                of_type = pc.fill_null(pc.is_in(table[C.CRIME_TYPE], wanted), False)
+                table = table.filter(of_type)
+                kept = _narrow(kept, of_type)
+        # The Crime IDs' hashes (sorted), here in the worker, so that the duplicate check left
+        # for the end is one merge of sorted 64-bit integers. From the cache when it has them.
+        hashes: _SortedHashes | None = None
+        if known_unique:
+            pass  # the cache knows these rows repeat no Crime ID
+        elif ids is not None:
+            hashes = _sorted_kept(ids, kept)
+        else:
+            hashes = _sorted_id_hashes(table[_CRIME_ID])
+        # Crime IDs not asked for leave the table (so every file's table has the same columns);
+        # they are kept aside, or fetched from the cache entry, in case duplicates need them.
+        origin: _IdSource = (entry, kept)
+        if _CRIME_ID not in out_cols and _CRIME_ID in table.column_names:
+            origin = table[_CRIME_ID]
+            table = table.drop_columns([_CRIME_ID])
+        return table, types, hashes, repaired, origin
 
+    known_unique, unique_key = False, None
     try:
         # Files are parsed in threads (pyarrow releases the GIL, so the workers run on all
         # cores); results come back in file order whatever the thread timing, so the rows are
         # always in the same order and the first broken file in that order is the one reported.
-        if len(files) == 1:
-            results = [read_one(files[0])]
-        else:
-            with ThreadPoolExecutor(max_workers=min(_WORKERS, len(files))) as pool:
-                results = list(pool.map(read_one, files))
+        with ThreadPoolExecutor(max_workers=max(1, min(_WORKERS, len(files)))) as pool:
+            contents: list[tuple[str, _FileIdentity] | None] = [None] * len(files)
+            if manifest is not None:
+                # What each file holds first (from the manifest, or hashed in the threads):
+                # when the cache knows these contents repeat no Crime ID, the check is skipped.
+                keys = list(_map(pool, lambda f: manifest.content_key(f, zips), files))
+                window = None if first is None else (first, last)
+                unique_key = _unique_key([sha for sha, _ in keys], files, window, crime_types)
+                known_unique = manifest.known_unique(unique_key)
+                contents = list(keys)
+            results = list(_map(pool, read_one, files, contents))
     finally:
         zips.close()
-    tables = [t for t, _, _, _ in results]
-    seen_types = {t for _, types, _, _ in results for t in types if t is not None}
+        if manifest is not None:
+            manifest.save()
+    tables = [r[0] for r in results]
+    seen_types = {t for _, types, *_ in results for t in types if t is not None}
     repaired: dict[str, int] = {}
-    for *_, fixes in results:
+    for *_, fixes, _ in results:
         for written, n in fixes.items():
             repaired[written] = repaired.get(written, 0) + n
     if repaired:
@@ -900,26 +1341,117 @@ def read_police_uk(
                 stacklevel=2,
             )
     table = pa.concat_tables(tables)
-    # source_file: one dictionary for all rows (cheaper than a dictionary per file, which
-    # pandas would have to unify); every file read is a category, even one left with no rows.
-    counts = [t.num_rows for t in tables]
-    codes = np.repeat(np.arange(len(files), dtype=np.int32), counts)
-    labels = pa.array([f.label for f in files], pa.string())
-    table = table.append_column(SOURCE_FILE, pa.DictionaryArray.from_arrays(codes, labels))
+    del tables
+    counts = [r[0].num_rows for r in results]
+    hashes = [r[2] for r in results]
+    origins = [r[4] for r in results]
+    del results
 
-    offsets = np.cumsum([0, *counts[:-1]])
-    dup = _repeated_rows([h for _, _, h, _ in results], offsets, table[_CRIME_ID])
+    def crime_ids() -> pa.ChunkedArray:
+        if _CRIME_ID in table.column_names:
+            return table[_CRIME_ID]
+        parts = [o if isinstance(o, pa.ChunkedArray) else _entry_ids(*o) for o in origins]
+        return pa.chunked_array([c for part in parts for c in part.chunks], type=_STR)
+
+    dup, ids = (None, None) if known_unique else _repeated_rows_sorted(hashes, crime_ids)
+    del hashes
+    if manifest is not None and unique_key is not None and dup is None and not known_unique:
+        manifest.record_unique(unique_key)
+        manifest.save()
     if dup is not None:
         n_dup = int(dup.sum())
-        example = table[_CRIME_ID][int(np.flatnonzero(dup)[0])].as_py()
+        example = ids[int(np.flatnonzero(dup)[0])].as_py()  # type: ignore[index]
         warnings.warn(
             f"{n_dup:,} row(s) repeat a Crime ID already read (e.g. {example}); only the first "
             "row of each Crime ID is kept. Overlapping downloads usually cause this.",
             DataQualityWarning,
             stacklevel=2,
         )
+    # source_file: one dictionary for all rows (cheaper than a dictionary per file, which
+    # pandas would have to unify); every file read is a category, even one left with no rows.
+    codes = np.repeat(np.arange(len(files), dtype=np.int32), counts)
+    labels = pa.array([f.label for f in files], pa.string())
+    table = table.select(out_cols).append_column(
+        SOURCE_FILE, pa.DictionaryArray.from_arrays(codes, labels)
+    )
+    if dup is not None:
         table = table.filter(pa.array(~dup))
-    return table.to_pandas(split_blocks=True)
+    # self_destruct: each column's Arrow memory is let go as soon as it is converted (only the
+    # coordinates, holding NaN for missing values, are converted: the text stays in Arrow).
+    return table.to_pandas(split_blocks=True, self_destruct=True)
+
+
+def _map(pool: ThreadPoolExecutor, fn: Callable, *iterables):
+    """``pool.map``, or a plain ``map`` for a single item (no thread hop for one file)."""
+    items = [list(it) for it in iterables]
+    if len(items[0]) == 1:
+        return map(fn, *items)
+    return pool.map(fn, *items)
+
+
+#: Where a file's Crime IDs are when they are not in its table: set aside, or in its cache
+#: entry (the entry, and which of its rows are left), read only if duplicates need them.
+_IdSource: TypeAlias = pa.ChunkedArray | tuple[Path | None, np.ndarray | None]
+#: What one file's read gives back: its table, the crime types seen in it, its sorted
+#: Crime-ID hashes, the rows repaired per spelling, and where its Crime IDs are.
+_FileResult: TypeAlias = tuple[
+    pa.Table, list[str], "_SortedHashes | None", dict[str, int], _IdSource
+]
+
+
+def _narrow(kept: np.ndarray | None, mask: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """Which of a file's rows are left after ``mask`` filtered the rows ``kept`` left."""
+    selected = np.asarray(mask.to_numpy(zero_copy_only=False), dtype=bool)
+    if kept is None:
+        return selected
+    out = np.zeros(len(kept), dtype=bool)
+    out[np.flatnonzero(kept)] = selected
+    return out
+
+
+def _by_hash(ids: _IdHashes | None) -> _IdHashes | None:
+    """:func:`_id_hashes` reordered by hash (the rows travel with their hashes)."""
+    if ids is None:
+        return None
+    h, rows, width = ids
+    order = np.argsort(h, kind="stable")
+    return h[order], rows[order], width
+
+
+def _sorted_kept(ids: _IdHashes, kept: np.ndarray | None) -> _SortedHashes:
+    """The sorted hashes of the IDs in the rows ``kept`` (all rows when None), from hashes
+    already sorted (:func:`_by_hash`): a selection of a sorted array stays sorted."""
+    h, rows, width = ids
+    return (h if kept is None else h[kept[rows]]), width
+
+
+def _entry_ids(entry: Path | None, kept: np.ndarray | None) -> pa.ChunkedArray:
+    """The Crime IDs of the rows ``kept`` of a cache entry (read only when duplicates are)."""
+    import pyarrow.parquet as pq
+
+    if entry is None:  # pragma: no cover - IDs are always read when there is no entry
+        raise AssertionError("no cache entry to read the Crime IDs from")
+    with pq.ParquetFile(entry) as pf:
+        ids = pf.read(columns=[_CRIME_ID], use_pandas_metadata=False)[_CRIME_ID]
+    return ids if kept is None else ids.filter(pa.array(kept))
+
+
+def _output_columns(columns: Sequence[str] | None) -> list[str]:
+    """The incident columns to return (all when None), checked."""
+    if columns is None:
+        return list(C.INCIDENT_COLUMNS)
+    if isinstance(columns, str):
+        raise ConfigError(f"columns must be a list of column names, not the string {columns!r}.")
+    cols = list(columns)
+    unknown = [c for c in cols if c not in C.INCIDENT_COLUMNS]
+    if unknown:
+        raise ConfigError(
+            f"columns {unknown} are not police.uk incident columns; choose from "
+            f"{list(C.INCIDENT_COLUMNS)}."
+        )
+    if len(set(cols)) != len(cols):
+        raise ConfigError(f"columns {cols} name a column more than once.")
+    return cols
 
 
 def _type_key(text: str) -> str:
@@ -935,27 +1467,34 @@ def _canonical_type(text: str) -> str | None:
     return _CANONICAL_TYPES.get(_type_key(text))
 
 
-def _normalise_crime_types(table: pa.Table) -> tuple[pa.Table, dict[str, int]]:
+def _normalise_crime_types(
+    table: pa.Table, distinct: list | None = None
+) -> tuple[pa.Table, dict[str, int], list]:
     """Rewrite crime types differing from a police.uk type only in case or spacing.
 
-    Works on the distinct values (a few per file). Returns the table and, per rewritten
-    spelling, how many rows had it.
+    Works on the distinct values (a few per file; ``distinct`` when the caller knows them, e.g.
+    from a cache entry). Returns the table, per rewritten spelling how many rows had it, and
+    the distinct values after the rewrite.
     """
     col = table[C.CRIME_TYPE]
+    if distinct is None:
+        distinct = pc.unique(col).to_pylist()
     odd = [
         v
-        for v in pc.unique(col).to_pylist()
+        for v in distinct
         if v is not None and v not in C.POLICE_UK_CRIME_TYPES and _canonical_type(v) is not None
     ]
     if not odd:
-        return table, {}
+        return table, {}, distinct
     keys = pa.array(odd, type=_STR)
     idx = pc.index_in(col, value_set=keys)
     fixed = pc.take(pa.array([_canonical_type(v) for v in odd], type=_STR), idx)
     counts = pc.value_counts(pc.drop_null(idx)).to_pylist()
     repaired = {odd[c["values"]]: int(c["counts"]) for c in counts}
     new = pc.coalesce(fixed, col)
-    return table.set_column(table.schema.get_field_index(C.CRIME_TYPE), C.CRIME_TYPE, new), repaired
+    after = list(dict.fromkeys(_canonical_type(v) if v in odd else v for v in distinct))
+    table = table.set_column(table.schema.get_field_index(C.CRIME_TYPE), C.CRIME_TYPE, new)
+    return table, repaired, after
 
 
 #: Crime-ID hashes of one table: (64-bit hash of each non-missing ID, its row, the ID width).
@@ -1057,6 +1596,46 @@ def _repeated_rows(
     return dup
 
 
+#: One table's Crime-ID hashes, sorted (from :func:`_id_hashes`), and the ID width.
+_SortedHashes = tuple[np.ndarray, int]
+
+
+def _sorted_id_hashes(ids: pa.ChunkedArray) -> _SortedHashes | None:
+    """:func:`_id_hashes` of one file's IDs, sorted (None for IDs of other shapes)."""
+    hashed = _id_hashes(ids)
+    if hashed is None:
+        return None
+    h, _, width = hashed
+    h.sort()  # in place: it is this worker's own array
+    return h, width
+
+
+def _repeated_rows_sorted(
+    parts: Sequence[_SortedHashes | None], crime_ids: Callable[[], pa.ChunkedArray]
+) -> tuple[np.ndarray | None, pa.ChunkedArray | None]:
+    """Mask of rows whose Crime ID already appeared in an earlier row (None when there are
+    none), and the IDs when they had to be looked at.
+
+    ``parts`` are the :func:`_sorted_id_hashes` of consecutive pieces of the IDs that
+    ``crime_ids()`` gives. With no hash seen twice (the normal case) that is all, and the IDs
+    are not needed: the sorted runs are merged (a stable sort merges runs in linear passes)
+    and compared with their neighbours. Otherwise, or for IDs of other shapes,
+    :func:`_repeated_rows` decides exactly.
+    """
+    if all(p is not None for p in parts) and len({p[1] for p in parts if p and len(p[0])}) <= 1:
+        hs = np.concatenate([p[0] for p in parts if p is not None])
+        if len(hs) < 2:
+            return None, None
+        hs.sort(kind="stable")
+        if not (hs[1:] == hs[:-1]).any():
+            return None, None
+        del hs
+        ids = crime_ids()
+        return _repeated_rows([_id_hashes(ids)], [0], ids), ids
+    ids = crime_ids()
+    return _repeated_rows([None], [0], ids), ids
+
+
 def _repeated_ids(ids: pa.ChunkedArray) -> np.ndarray:
     """Mask of rows whose (non-missing) Crime ID already appeared in an earlier row."""
     dup = _repeated_rows([_id_hashes(ids)], [0], ids)
@@ -1112,12 +1691,40 @@ def project_points(incidents: pd.DataFrame, *, crs: str = C.METRIC_CRS) -> pd.Da
         )
     from pyproj import Transformer
 
-    lon = pd.to_numeric(incidents["longitude"]).to_numpy(dtype=float, na_value=np.nan)
-    lat = pd.to_numeric(incidents["latitude"]).to_numpy(dtype=float, na_value=np.nan)
-    transformer = Transformer.from_crs(C.LONLAT_CRS, crs, always_xy=True)
-    x, y = transformer.transform(lon, lat)
-    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    unplaced = ~(np.isfinite(lon) & np.isfinite(lat) & np.isfinite(x) & np.isfinite(y))
-    x[unplaced] = np.nan
-    y[unplaced] = np.nan
+    # Our own copies, projected in place: they become x and y (no second pair of arrays).
+    lon = np.array(
+        pd.to_numeric(incidents["longitude"]).to_numpy(dtype=float, na_value=np.nan),
+        dtype=np.float64,
+        copy=True,
+    )
+    lat = np.array(
+        pd.to_numeric(incidents["latitude"]).to_numpy(dtype=float, na_value=np.nan),
+        dtype=np.float64,
+        copy=True,
+    )
+    placed = np.isfinite(lon) & np.isfinite(lat)
+
+    def project(part: slice) -> None:
+        # One Transformer per thread (they are not shared across threads); PROJ releases the
+        # GIL, so parts run on all cores. Each point's result does not depend on the split.
+        transformer = Transformer.from_crs(C.LONLAT_CRS, crs, always_xy=True)
+        transformer.transform(lon[part], lat[part], inplace=True)
+
+    n = len(lon)
+    parts = max(1, min(_WORKERS, n // _PROJECT_PART))
+    bounds = [n * i // parts for i in range(parts + 1)]
+    slices = [slice(a, b) for a, b in itertools.pairwise(bounds)]
+    if parts == 1:
+        project(slices[0])
+    else:
+        with ThreadPoolExecutor(max_workers=parts) as pool:
+            list(pool.map(project, slices))
+    x, y = lon, lat
+    placed &= np.isfinite(x) & np.isfinite(y)
+    x[~placed] = np.nan
+    y[~placed] = np.nan
     return incidents.assign(**{C.X: x, C.Y: y})
+
+
+#: Fewest points :func:`project_points` gives a thread of its own.
+_PROJECT_PART = 100_000

@@ -421,6 +421,8 @@ def _prepare(cfg: PilotConfig) -> PreparedPilot:
             months=(cfg.months[0], cfg.months[-1]),
             crime_types=wanted,
             cache_dir=cache_dir() / "police-uk",
+            # only what the pipeline uses: a large force's five years then stay under 2 GB
+            columns=[C.MONTH, "longitude", "latitude", C.CRIME_TYPE],
         )
         check_crime_types_present(incidents, source=d.crimes, months=cfg.months, crime_types=wanted)
         total = len(incidents)
