@@ -10,12 +10,13 @@
 
 Prints each figure with its target beside it; exit code 0 (a benchmark, not a test).
 
-Measured on the 2-core development machine (2026-12-01), shared with another engineer's
-test runs (load 1.4-2.0): 8 pilots 63.3 s on 1 worker, 40.4 s on 2 (1.57x; an earlier run
-53.4 s / 37.9 s = 1.41x; target 1.7x missed under that load; 8 pilots that fail right after
-the kernel starts scale 1.84x). Demo report 8.3 s against 1.8 s for an import-only papermill
-run + export (4.6x, target 1.1x missed): in-process, import 0.8 s + prepare 1.8 s + evaluate
-1.3 s, the rest is the sections, charts, map and page.
+Measured on the 2-core development machine (2026-12-02, quiet: load 1.0), after an untimed
+warm-up pilot, rounds alternating 1, 2 then 2, 1: 8 pilots 73.0 s / 64.9 s on 1 worker, 40.9 s /
+35.8 s on 2 (round ratios 1.78x and 1.81x; best of 2: 1.81x, target 1.7x met). Without the
+warm-up the first configuration timed paid the cold caches (97.5 s vs 40.7 s: a false 2.4x).
+Earlier, under another engineer's test load (1.4-2.0): 1.41x-1.57x. Demo report 9.2 s against
+1.3 s for an import-only papermill run + export (7.0x, target 1.1x missed): the report's own
+work (prepare, evaluate with 24 analyses, charts, maps, page) is most of it.
 """
 
 from __future__ import annotations
@@ -55,28 +56,38 @@ def _timed(fn) -> float:
     return time.perf_counter() - t
 
 
-def bench_workers(tmp: Path, n: int) -> None:
+def bench_workers(tmp: Path, n: int, repeat: int = 2) -> None:
+    """``n`` pilots on 1 and on 2 workers, best of ``repeat`` rounds in alternating order.
+
+    An untimed run of one pilot first fills the police.uk Parquet cache and the file cache,
+    so neither worker count pays for them; rounds alternate 1, 2 then 2, 1 so that drifting
+    load from other processes affects both alike.
+    """
     import io
 
     from pilot_eval.portfolio.run_all import run_all
 
     configs = _configs(tmp, n)
-    times = {}
-    for w in (1, 2):
-        root = tmp / f"reports-{w}"
-        rows: list = []
-        times[w] = _timed(
-            lambda root=root, w=w, rows=rows: rows.extend(
-                run_all(configs, output_root=root, workers=w, stream=io.StringIO(), fancy=False)
+    run_all(configs[:1], output_root=tmp / "warm-up", workers=1, stream=io.StringIO(), fancy=False)
+    best: dict[int, float] = {}
+    for r in range(repeat):
+        for w in (1, 2) if r % 2 == 0 else (2, 1):
+            root = tmp / f"reports-{w}-{r}"
+            rows: list = []
+            t = _timed(
+                lambda root=root, w=w, rows=rows: rows.extend(
+                    run_all(configs, output_root=root, workers=w, stream=io.StringIO(), fancy=False)
+                )
             )
-        )
-        failed = [r for r in rows if r["status"] != "done"]
-        print(f"  {n} pilots, {w} worker(s): {times[w]:6.1f} s ({len(failed)} failed)")
-        if failed:
-            print(f"  NOT A VALID MEASURE: {failed[0]['config']}: {failed[0]['error']}")
-    ratio = times[1] / times[2]
+            failed = [row for row in rows if row["status"] != "done"]
+            print(f"  round {r + 1}: {n} pilots, {w} worker(s): {t:6.1f} s ({len(failed)} failed)")
+            if failed:
+                print(f"  NOT A VALID MEASURE: {failed[0]['config']}: {failed[0]['error']}")
+            best[w] = min(best.get(w, t), t)
+    ratio = best[1] / best[2]
     print(
-        f"  speed-up 2 workers vs 1: {ratio:.2f}x   (target >= 1.7x) {'met' if ratio >= 1.7 else 'MISSED'}"
+        f"  speed-up 2 workers vs 1 (best of {repeat}): {ratio:.2f}x   (target >= 1.7x) "
+        f"{'met' if ratio >= 1.7 else 'MISSED'}"
     )
 
 
@@ -136,6 +147,7 @@ def bench_floor(tmp: Path) -> None:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--pilots", type=int, default=8)
+    ap.add_argument("--repeat", type=int, default=2, help="rounds of 1 and 2 workers (best of)")
     args = ap.parse_args()
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     if not (ROOT / "data" / "demo" / "truth.json").is_file():
@@ -145,7 +157,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         print("1. run-all: 2 workers vs 1")
-        bench_workers(tmp, args.pilots)
+        bench_workers(tmp, args.pilots, args.repeat)
         print("2. demo report vs the papermill floor")
         bench_floor(tmp)
     return 0
