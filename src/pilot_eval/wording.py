@@ -27,6 +27,9 @@ from .errors import EstimationError
 
 __all__ = [
     "OTHERS_REFERENCE",
+    "format_decimals2",
+    "format_drift_pct",
+    "format_sig3",
     "Direction",
     "describe_interval",
     "describe_rank",
@@ -441,6 +444,27 @@ def format_number(x: float | None, digits: int = 1) -> str:
     if math.isinf(x):
         return "unbounded" if x > 0 else "-unbounded"
     return f"{x:,.{digits}f}"
+
+
+def format_decimals2(x: float) -> str:
+    """Two decimals, never ``"-0.00"``: ``-0.001`` -> ``"0.00"``, ``0.804`` -> ``"0.80"``."""
+    text = f"{x:.2f}"
+    return "0.00" if text == "-0.00" else text
+
+
+def format_sig3(x: float) -> str:
+    """Three significant figures, thousands separated: ``2363443`` -> ``"2,360,000"``."""
+    if x == 0 or not math.isfinite(x):
+        return f"{x:,.0f}"
+    digits = 3 - 1 - math.floor(math.log10(abs(x)))
+    return f"{round(x, digits):,.{max(digits, 0)}f}"
+
+
+def format_drift_pct(pct: float) -> str:
+    """A drift's size in % with enough digits not to show as ``"0.0 %"``: 0.04 -> ``"0.04 %"``."""
+    a = abs(pct)
+    digits = 1 if a >= 0.1 or a == 0 else min(3, 1 - math.floor(math.log10(a)))
+    return f"{a:.{digits}f} %"
 
 
 def format_level_of_alpha(alpha: float) -> str:

@@ -15,7 +15,7 @@ import pandas as pd
 from ..errors import DataValidationError
 from ..results import Result
 from ..wording import format_level_of_alpha, format_number
-from ._common import count_pair, group_totals
+from ._common import GroupTotals, count_pair, group_totals
 
 __all__ = [
     "WDQIntervalResult",
@@ -128,13 +128,20 @@ def wdq(panel: pd.DataFrame, *, outcome: str) -> WDQResult:
     same period, so a pre period longer than the post period cancels out. No sampling theory:
     no standard error or test.
     """
+    tot = _with_buffer(panel, outcome)
+    assert tot.buffer is not None
+    return wdq_counts(tot.treated, tot.buffer, tot.comparison)
+
+
+def _with_buffer(panel: pd.DataFrame, outcome: str) -> GroupTotals:
+    """The panel's group totals, refusing a panel without a buffer area."""
     tot = group_totals(panel, outcome=outcome)
     if tot.buffer is None:
         raise DataValidationError(
             f"The panel has no 'buffer' area for outcome {outcome!r}; the weighted displacement "
             "quotient measures displacement into a buffer around the treated area."
         )
-    return wdq_counts(tot.treated, tot.buffer, tot.comparison)
+    return tot
 
 
 def wdq_counts(
@@ -348,8 +355,7 @@ def wdq_interval(
     Wheeler, A. P., & Ratcliffe, J. H. (2018). A simple weighted displacement difference test
     to evaluate place based crime interventions. *Crime Science*, 7(1), 11.
     """
-    wdq(panel, outcome=outcome)  # refuses a panel without a buffer, saying so
-    tot = group_totals(panel, outcome=outcome)
+    tot = _with_buffer(panel, outcome)
     assert tot.buffer is not None
     return wdq_interval_counts(
         tot.treated,

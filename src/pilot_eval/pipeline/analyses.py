@@ -13,7 +13,7 @@ Adding an analysis is one estimator module (``estimators/`` or ``inference/``) p
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -359,30 +359,35 @@ def _wdq_rows(result: Any, x: AnalysisInput) -> tuple[Estimate, ...]:
     )
 
 
-def equal_windows(cfg: PilotConfig) -> tuple[tuple[pd.Timestamp, pd.Timestamp], ...]:
-    """The ``n`` months before the start and the first ``n`` of the after window (equal length).
+def equal_window_months(cfg: PilotConfig) -> int:
+    """Months in each of the equal windows before and after: the shorter of the two."""
+    return min(cfg.windows.pre_months, cfg.windows.post_months)
 
-    ``n`` is the shorter of the two windows, so maps and point-pattern tests compare like
-    with like.
+
+def incidents_by_period(prepared: PreparedPilot, crime_types: Sequence[str]) -> pd.DataFrame:
+    """The located crimes of ``crime_types`` in two equal windows, with a ``period`` column.
+
+    ``"before"``: the ``n`` months before the start; ``"after"``: the first ``n`` months of
+    the after window (``n`` from :func:`equal_window_months`), so the density maps and the
+    point-pattern test compare like with like. Crimes outside both windows are left out.
     """
-    n = min(cfg.windows.pre_months, cfg.windows.post_months)
-    start = cfg.intervention.start
-    return (
-        (start - pd.DateOffset(months=n), start - pd.DateOffset(months=1)),
-        (cfg.post_start, cfg.post_start + pd.DateOffset(months=n - 1)),
-    )
+    cfg = prepared.config
+    inc = prepared.incidents
+    assert inc is not None
+    n = equal_window_months(cfg)
+    start, post = cfg.intervention.start, cfg.post_start
+    inc = inc[inc[C.CRIME_TYPE].isin(crime_types)]
+    m = inc[C.MONTH]
+    before = (m >= start - pd.DateOffset(months=n)) & (m < start)
+    after = (m >= post) & (m <= post + pd.DateOffset(months=n - 1))
+    period = pd.Series("after", index=inc.index).mask(before, "before")
+    return inc.assign(period=period)[before | after]
 
 
 def _points_by_period(x: AnalysisInput) -> tuple[pd.Series, pd.Series]:
-    inc = x.prepared.incidents
-    assert inc is not None
-    inc = inc[inc[C.CRIME_TYPE].isin(x.outcome.crime_types)]
-    (b0, b1), (a0, a1) = equal_windows(x.config)
-    m = inc[C.MONTH]
-    return (
-        inc.loc[(m >= b0) & (m <= b1), C.AREA].astype(str),
-        inc.loc[(m >= a0) & (m <= a1), C.AREA].astype(str),
-    )
+    inc = incidents_by_period(x.prepared, x.outcome.crime_types)
+    areas = inc[C.AREA].astype(str)
+    return areas[inc["period"] == "before"], areas[inc["period"] == "after"]
 
 
 def _sppt(x: AnalysisInput) -> Result:
@@ -609,9 +614,13 @@ def _cost(x: AnalysisInput) -> Result:
     )
 
 
+#: Why nothing is "prevented" for a StreetSafe / QR-code outcome (cost, harm, social cost).
+NOT_CRIMES = "StreetSafe / QR-code reports are not crimes, so none are 'prevented'"
+
+
 def _cost_requires(x: AnalysisInput) -> str | None:
     if x.outcome.from_reports:
-        return "StreetSafe / QR-code reports are not crimes, so none are 'prevented'"
+        return NOT_CRIMES
     if _total_cost(x) > 0:
         return None
     return "no component of the pilot has a recorded cost"
@@ -648,7 +657,7 @@ def _valued(which: str) -> Callable[[AnalysisInput], Result]:
 def _valued_requires(which: str, what: str) -> Callable[[AnalysisInput], str | None]:
     def requires(x: AnalysisInput) -> str | None:
         if x.outcome.from_reports:
-            return "StreetSafe / QR-code reports are not crimes, so none are 'prevented'"
+            return NOT_CRIMES
         if getattr(x.outcome, which, None) is None:
             return f"no {what} per crime was given for this outcome"
         return None

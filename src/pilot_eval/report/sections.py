@@ -17,7 +17,10 @@ from typing import Any, Literal
 import pandas as pd
 
 from .. import columns as C
+from ..wording import format_decimals2 as _two
+from ..wording import format_drift_pct as _drift_pct
 from ..wording import format_level, format_p, format_ratio
+from ..wording import format_sig3 as _sig3
 from .blocks import Figure, Items, Section, Table, Text
 from .context import ReportContext
 
@@ -352,13 +355,6 @@ def fragile(ctx: ReportContext, o: Any) -> bool:
     return bool(drift or weak)
 
 
-def _drift_pct(pct: float) -> str:
-    """A monthly drift as a percentage with enough digits that it is not shown as 0.0 %."""
-    a = abs(pct)
-    digits = 1 if a >= 0.1 or a == 0 else min(3, 1 - math.floor(math.log10(a)))
-    return f"{a:.{digits}f} %"
-
-
 def _trend_text(ctx: ReportContext, o: Any) -> Text | None:
     """Shown beside the headline only when the result is fragile to a pre-existing trend."""
     if not fragile(ctx, o):
@@ -619,7 +615,9 @@ def _sppt_text(ctx: ReportContext, o: Any) -> tuple[Text, ...]:
 
     parts = [t for t in (share("treated"), share("buffer")) if t is not None]
     n_similar = round(sp.s_index * sp.n_units)
-    n = min(ctx.config.windows.pre_months, ctx.config.windows.post_months)
+    from ..pipeline.analyses import equal_window_months
+
+    n = equal_window_months(ctx.config)
     return (
         Text(
             f"In the {n} months before and after, {n_similar} of the {sp.n_units} areas kept "
@@ -627,12 +625,6 @@ def _sppt_text(ctx: ReportContext, o: Any) -> tuple[Text, ...]:
             "secondary, as it treats crimes as independent); " + "; ".join(parts) + "."
         ),
     )
-
-
-def _two(x: float) -> str:
-    """Two decimals, never "-0.00"."""
-    text = f"{x:.2f}"
-    return "0.00" if text == "-0.00" else text
 
 
 def _wdq_text(ctx: ReportContext, o: Any) -> tuple[Text, ...]:
@@ -684,20 +676,14 @@ def _density_figure(ctx: ReportContext, o: Any) -> Figure | None:
     spec = next((s for s in ctx.config.outcomes if s.name == o.outcome), None)
     if prep.incidents is None or spec is None or spec.from_reports:
         return None
-    from ..pipeline.analyses import equal_windows
+    from ..pipeline.analyses import equal_window_months, incidents_by_period
     from .density import density_alt_text, density_small_multiples, grid_counts
 
     cfg = ctx.config
-    n = min(cfg.windows.pre_months, cfg.windows.post_months)
-    before, after = equal_windows(cfg)  # the point-pattern test's windows too
-    inc = prep.incidents[prep.incidents[C.CRIME_TYPE].isin(spec.crime_types)]
-    month = inc[C.MONTH]
-    period = pd.Series(pd.NA, index=inc.index, dtype="object")
-    period[(month >= before[0]) & (month <= before[1])] = "before"
-    period[(month >= after[0]) & (month <= after[1])] = "after"
-    inc = inc[period.notna()]
+    n = equal_window_months(cfg)
+    inc = incidents_by_period(prep, spec.crime_types)  # the point-pattern test's windows too
     near = prep.areas[prep.areas[C.GROUP].isin(["treated", "buffer"])]
-    grid = grid_counts(inc, period=period[period.notna()], extent=near, threshold=ctx.threshold)
+    grid = grid_counts(inc, period="period", extent=near, threshold=ctx.threshold)
     after_words = "after the roll-out" if len(cfg.excluded_months) else "after the start"
     labels = (f"{n} months before the start", f"{n} months {after_words}")
     fig = density_small_multiples(grid, areas=near, labels=labels)
@@ -986,14 +972,6 @@ def economic_cost(ctx: ReportContext) -> Section:
         )
     blocks += _valued_texts(ctx)
     return Section(id="cost", title="Economic cost", blocks=tuple(blocks))
-
-
-def _sig3(x: float) -> str:
-    """Three significant figures, thousands separated: 2363443 -> "2,360,000"."""
-    if x == 0 or not math.isfinite(x):
-        return f"{x:,.0f}"
-    digits = 3 - 1 - math.floor(math.log10(abs(x)))
-    return f"{round(x, digits):,.{max(digits, 0)}f}"
 
 
 def _signed_money(x: float) -> str:
