@@ -30,8 +30,10 @@ from ..results import Estimate, Result, Role
 from ..wording import format_p_floored, format_ratio, wald_sentences
 from ._common import (
     FAMILY_LABEL,
+    CountFit,
     Family,
     fit_count_glm,
+    fit_fe_poisson,
     month_index,
     outcome_panel,
     p_for_estimate,
@@ -75,15 +77,38 @@ def _drop_all_zero(df: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...], int
 def _fe_design(df: pd.DataFrame, treatment_cols: np.ndarray) -> np.ndarray:
     """[treatment columns | intercept | area dummies (first dropped) | month dummies]."""
     area_codes, _ = pd.factorize(df[AREA], sort=True)
+    X, _ = _fe_regressors(df, treatment_cols)
+    n = len(df)
+    A = np.zeros((n, area_codes.max() + 1), dtype=float)
+    A[np.arange(n), area_codes] = 1.0
+    k = 1 if np.ndim(treatment_cols) == 1 else np.shape(treatment_cols)[1]
+    return np.column_stack([X[:, :k], np.ones(n), A[:, 1:], X[:, k:]])
+
+
+def _fe_regressors(df: pd.DataFrame, treatment_cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """[treatment columns | month dummies (first dropped)] and each row's area code."""
+    area_codes, _ = pd.factorize(df[AREA], sort=True)
     month_codes, _ = pd.factorize(df[MONTH], sort=True)
     n = len(df)
-    n_a = area_codes.max() + 1
-    n_m = month_codes.max() + 1
-    A = np.zeros((n, n_a), dtype=float)
-    A[np.arange(n), area_codes] = 1.0
-    M = np.zeros((n, n_m), dtype=float)
+    M = np.zeros((n, month_codes.max() + 1), dtype=float)
     M[np.arange(n), month_codes] = 1.0
-    return np.column_stack([treatment_cols, np.ones(n), A[:, 1:], M[:, 1:]])
+    return np.column_stack([treatment_cols, M[:, 1:]]), area_codes
+
+
+def _fit_fe(df: pd.DataFrame, treatment_cols: np.ndarray, *, family: str, vcov: str) -> CountFit:
+    """The two-way fixed-effects count model; the treatment coefficients come first.
+
+    Poisson and quasi-Poisson: area effects concentrated out (:func:`fit_fe_poisson`, the
+    same numbers as the dummy fit without its ``n x areas`` design). Negative binomial: the
+    statsmodels fit with area dummies (NB2 has no such concentration).
+    """
+    y = df[COUNT].to_numpy(dtype=float)
+    groups = pd.factorize(df[AREA])[0]
+    if family == "negbin":
+        X = _fe_design(df, treatment_cols)
+        return fit_count_glm(y, X, family=family, vcov=vcov, groups=groups)
+    X, areas = _fe_regressors(df, treatment_cols)
+    return fit_fe_poisson(y, X, areas=areas, family=family, vcov=vcov, groups=groups)  # type: ignore[arg-type]
 
 
 def _fe_panel(
@@ -308,11 +333,13 @@ def poisson_did(
     false positives for quasi-Poisson/HC1 and 63-66% for cluster-robust SEs, which is why
     ``vcov="cluster"`` calls :func:`pilot_eval.inference.guards.check_cluster_inference`.
 
-    Fitting: statsmodels GLM with area and month dummies (the Poisson point estimate is the
+    Fitting: Poisson with the area effects concentrated out and month dummies
+    (:func:`~pilot_eval.estimators._common.fit_fe_poisson`: the numbers of a statsmodels GLM with
+    area and month dummies, without building them; the Poisson point estimate is the
     same as pyfixest ``fepois``, whose iid/hetero/CRV1 standard errors differ only by
     small-sample factors). Areas or months with no recorded crime at all are dropped (their
-    fixed effects are -infinity), as pyfixest and ppmlhdfe do. Negative binomial: joint
-    maximum likelihood of coefficients and alpha, by alternating the alpha and GLM steps as
+    fixed effects are -infinity), as pyfixest and ppmlhdfe do. Negative binomial (statsmodels GLM with area
+    dummies): joint maximum likelihood of coefficients and alpha, by alternating the alpha and GLM steps as
     R's ``MASS::glm.nb``; the standard errors treat alpha as known (as glm.nb). Quasi-Poisson: Wooldridge (1999) on the Poisson FE estimator;
     cluster-robust: Cameron & Miller (2015); few-treated-cluster failure: MacKinnon & Webb
     (2017), Conley & Taber (2011).
@@ -329,9 +356,7 @@ def poisson_did(
             f"{'infinite' if tr_pre <= 0 else '0'} and a count model cannot give it an interval. "
             "Report the counts themselves, or choose a more common outcome or a larger area."
         )
-    X = _fe_design(df, df["d"].to_numpy(dtype=float))
-    y = df[COUNT].to_numpy(dtype=float)
-    fit = fit_count_glm(y, X, family=family, vcov=vcov, groups=pd.factorize(df[AREA])[0])
+    fit = _fit_fe(df, df["d"].to_numpy(dtype=float), family=family, vcov=vcov)
     b = float(fit.params[0])
     se = float(math.sqrt(fit.cov[0, 0]))
     z = stats.norm.ppf(1 - alpha / 2)
@@ -560,9 +585,7 @@ def event_study(
     df, bins, treated = df[keep], bins[keep], treated[keep]
     est_periods = [k for k in periods if k != ref_bin and k not in empty]
     D = np.column_stack([(treated & (bins == k)).astype(float) for k in est_periods])
-    X = _fe_design(df, D)
-    y = df[COUNT].to_numpy(dtype=float)
-    fit = fit_count_glm(y, X, family=family, vcov=vcov, groups=pd.factorize(df[AREA])[0])
+    fit = _fit_fe(df, D, family=family, vcov=vcov)
     k = len(est_periods)
     b = fit.params[:k]
     V = fit.cov[:k, :k]

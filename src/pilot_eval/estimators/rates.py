@@ -661,23 +661,31 @@ def panel_dispersion_test(
     -----
     Estimand: ``phi`` in ``Var(y) = phi mu`` under the two-way model. Monthly crime counts
     are usually overdispersed (``phi`` of 1.5-3); intervals that assume ``phi = 1`` are then
-    too narrow. Areas with no crimes at all in the window are dropped (their effects are not
-    estimable).
+    too narrow. Areas with no crimes at all in the window, and months with none in any area,
+    are dropped (their effects are not estimable). The area effects are concentrated out of
+    the fit (:func:`~pilot_eval.estimators._common.fit_fe_poisson`: the fit with area
+    dummies, without building them).
     """
-    import statsmodels.api as sm
+    from ._common import fit_fe_poisson
 
     df = panel[(panel["outcome"] == outcome) & (panel["group"] != "buffer")]
     if df.empty:
         raise DataValidationError(f"the panel has no rows for outcome {outcome!r}")
     keep = df.groupby("area", observed=True)["count"].transform("sum") > 0
+    keep &= df.groupby("month", observed=True)["count"].transform("sum") > 0
     df = df[keep]
-    areas = pd.get_dummies(df["area"].astype(str), drop_first=True, dtype=float)
-    months = pd.get_dummies(df["month"].astype(str), drop_first=True, dtype=float)
-    X = pd.concat([areas, months], axis=1)
-    X.insert(0, "const", 1.0)
-    X["treated_post"] = (df["treated"] & df["post"]).astype(float).to_numpy()
+    area_codes, _ = pd.factorize(df["area"], sort=True)
+    month_codes, n_months = pd.factorize(df["month"], sort=True)
+    months = np.zeros((len(df), len(n_months)))
+    months[np.arange(len(df)), month_codes] = 1.0
+    d = (df["treated"] & df["post"]).to_numpy(dtype=float)
+    X = np.column_stack([d, months[:, 1:]])
     y = df["count"].to_numpy(float)
-    fit = sm.GLM(y, X.to_numpy(), family=sm.families.Poisson()).fit()
+    fit = fit_fe_poisson(y, X, areas=area_codes, family="poisson")
     return dispersion_test(
-        y, fit.fittedvalues, n_params=X.shape[1], alternative=alternative, alpha=alpha
+        y,
+        fit.fitted,
+        n_params=X.shape[1] + int(area_codes.max()) + 1,
+        alternative=alternative,
+        alpha=alpha,
     )
