@@ -57,6 +57,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
     # naming the file and field (and no failed notebook), as with validate.
     prepare(load_config(args.config))
     params = {name: _parse_value(value) for name, value in (args.parameter or [])}
+    if args.scheduler:
+        from .parallel import cluster_executor
+
+        with cluster_executor(args.scheduler):  # reachable, before a kernel starts
+            pass
+        params["scheduler"] = args.scheduler
     outputs = run_pilot(
         args.config,
         output_root=args.output_root,
@@ -179,6 +185,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         metavar=("NAME", "VALUE"),
         help="extra notebook parameter; unknown names are rejected",
+    )
+    r.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="send the placebo work of large panels (synthetic-control placebos, conformal "
+        "grid) to the Dask scheduler at ADDRESS, e.g. tcp://127.0.0.1:8786; same numbers",
     )
     r.set_defaults(func=_cmd_run)
 

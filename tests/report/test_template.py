@@ -31,4 +31,9 @@ def test_template_is_thin_and_declares_its_parameters():
         ]
         assert not defs, "".join(cell["source"])
         assert not cell["outputs"], "the template is stored without outputs"
-    assert set(notebook_parameters(REPO_COPY)) == {"config_path", "output_dir", "plugins"}
+    assert set(notebook_parameters(REPO_COPY)) == {
+        "config_path",
+        "output_dir",
+        "plugins",
+        "scheduler",
+    }

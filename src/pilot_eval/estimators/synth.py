@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import math
 import warnings
+from concurrent.futures import Executor
 from dataclasses import dataclass
+from functools import partial
 from typing import Literal, get_args
 
 import numpy as np
@@ -20,6 +22,7 @@ from scipy import optimize
 from .._checks import check_alpha, check_option
 from ..columns import AREA, COUNT, GROUP, MONTH, POST, TREATED
 from ..errors import DataValidationError, EstimationError, OptionError
+from ..parallel import map_chunks
 from ..results import Estimate, Result, Role
 from ..wording import (
     Direction,
@@ -256,6 +259,15 @@ def _fit_one(
     return w, gap, *_rmspe(gap, pre)
 
 
+def _placebo_unit(
+    j: int, *, Ys: np.ndarray, pre: np.ndarray, alternative: str
+) -> tuple[np.ndarray, float, float, float]:
+    """Unit ``j`` of ``Ys`` (column 0 the treated one) as the pilot, the other donors its pool."""
+    others = [k for k in range(1, Ys.shape[1]) if k != j]
+    _, g, pr, po = _fit_one(Ys[:, j], Ys[:, others], pre)
+    return g, pr, po, _statistic(g, pre, pr, po, alternative)
+
+
 def _rmspe(gap: np.ndarray, pre: np.ndarray) -> tuple[float, float]:
     """Root mean squared gap before and after the start."""
     return float(np.sqrt(np.mean(gap[pre] ** 2))), float(np.sqrt(np.mean(gap[~pre] ** 2)))
@@ -280,6 +292,7 @@ def synthetic_control(
     alpha: float = 0.05,
     scale: Scale = "pre_mean",
     alternative: Alternative = "two-sided",
+    executor: Executor | None = None,
 ) -> SynthResult:
     """Synthetic control on monthly counts, with placebo-in-space inference.
 
@@ -303,6 +316,11 @@ def synthetic_control(
         ``"two-sided"``: rank the post/pre RMSPE ratio (Abadie, Diamond & Hainmueller 2010);
         ``"less"`` / ``"greater"``: rank the mean post-period gap divided by the pre-period
         RMSPE, for a one-sided test of a fall / rise (state the direction before looking).
+    executor
+        Where the placebo fits run, in chunks (:func:`pilot_eval.parallel.map_chunks`, e.g. a
+        Dask cluster's executor): one simplex fit per comparison area, each over all the
+        others, so the work grows with the square of their number. ``None``: here. The
+        numbers are the same either way.
 
     Returns
     -------
@@ -405,9 +423,13 @@ def synthetic_control(
     ]
     gap_cols = {treated_area: gap}
     # Placebos: every donor as the treated unit, the other donors as its pool.
-    for j in range(1, len(units)):
-        others = [k for k in range(1, len(units)) if k != j]
-        _, g, pr, po = _fit_one(Ys[:, j], Ys[:, others], pre)
+    # Each placebo is its own simplex fit: on an executor they run in chunks (same numbers).
+    fits = map_chunks(
+        partial(_placebo_unit, Ys=Ys, pre=pre, alternative=alternative),
+        range(1, len(units)),
+        executor=executor,
+    )
+    for j, (g, pr, po, stat) in enumerate(fits, start=1):
         gap_cols[units[j]] = g * div[j]
         stats_rows.append(
             {
@@ -416,7 +438,7 @@ def synthetic_control(
                 "pre_rmspe": pr * div[j],
                 "post_rmspe": po * div[j],
                 "rmspe_ratio": po / pr if pr > 0 else math.inf,
-                "statistic": _statistic(g, pre, pr, po, alternative),
+                "statistic": stat,
             }
         )
     placebos = pd.DataFrame(stats_rows)

@@ -14,6 +14,7 @@ Adding an analysis is one estimator module (``estimators/`` or ``inference/``) p
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -59,6 +60,9 @@ class AnalysisInput:
         Seed for anything sampled (placebo assignments, power simulations).
     done
         Results of the analyses that ran before this one for the same outcome, by name.
+    executor
+        Where an analysis may send independent pieces of its work (placebo fits, grid
+        tests) with :func:`pilot_eval.parallel.map_chunks`; ``None``: this process.
     """
 
     prepared: PreparedPilot
@@ -67,6 +71,7 @@ class AnalysisInput:
     power: float
     seed: int
     done: Mapping[str, Result]
+    executor: Executor | None = None
 
     @property
     def config(self) -> PilotConfig:
@@ -517,13 +522,13 @@ def _one_treated(what: str) -> Callable[[AnalysisInput], str | None]:
 def _synth(x: AnalysisInput) -> Result:
     from ..estimators.synth import synthetic_control
 
-    return synthetic_control(x.panel, outcome=x.name, alpha=x.alpha)
+    return synthetic_control(x.panel, outcome=x.name, alpha=x.alpha, executor=x.executor)
 
 
 def _synth_conformal(x: AnalysisInput) -> Result:
     from ..inference.synth_conformal import synth_conformal
 
-    return synth_conformal(x.panel, outcome=x.name, level=1.0 - x.alpha)
+    return synth_conformal(x.panel, outcome=x.name, level=1.0 - x.alpha, executor=x.executor)
 
 
 def _pretrend(x: AnalysisInput) -> Result:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -20,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .. import columns as C
-from ..errors import DataValidationError, PilotEvalError
+from ..errors import DataValidationError, OptionError, PilotEvalError
 from ..results import Estimate, Result
 from .analyses import Analysis, AnalysisInput, Registry, default_registry, outcome_totals
 
@@ -298,6 +299,7 @@ def _run_outcome(
     alpha: float,
     power: float,
     seed: int,
+    executor: Executor | None = None,
 ) -> OutcomeEvaluation:
     done: dict[str, Result] = {}
     skipped: list[NotComputed] = []
@@ -311,6 +313,7 @@ def _run_outcome(
             power=power,
             seed=seed,
             done=MappingProxyType(dict(done)),
+            executor=executor,
         )
         reason = _unmet(a, done, skipped) or a.requires(x)
         if reason is None:
@@ -395,6 +398,8 @@ def evaluate(
     *,
     seed: int = 0,
     registry: Registry | None = None,
+    executor: Executor | None = None,
+    scheduler: str = "",
 ) -> Evaluation:
     """Run every registered analysis, for every outcome of the pilot.
 
@@ -407,6 +412,13 @@ def evaluate(
     registry
         The analyses to run, in order (default: :func:`~pilot_eval.pipeline.default_registry`,
         the built-in analyses plus any registered by plugins).
+    executor
+        Where the analyses send their independent pieces of work (each synthetic-control
+        placebo fit, each null of its conformal grid), in chunks: any
+        ``concurrent.futures.Executor``. ``None``: this process. The numbers are the same.
+    scheduler
+        Address of a Dask scheduler (``tcp://host:8786``) to use as the executor for this
+        call; ``""``: none. Not with ``executor``.
 
     Returns
     -------
@@ -437,11 +449,21 @@ def evaluate(
     # One BLAS/OpenMP thread for the fits, whatever the environment: the models are small and
     # threads fight on a shared machine (the Makefile's OPENBLAS_NUM_THREADS=1, without the
     # variable, so a JupyterLab kernel gets the same speed). The caller's limits come back after.
-    with threadpool_limits(limits=1):
-        return _evaluate(prepared, seed=seed, registry=registry)
+    from ..parallel import cluster_executor
+
+    if executor is not None and scheduler:
+        raise OptionError("give evaluate() an executor or a scheduler address, not both")
+    with threadpool_limits(limits=1), cluster_executor(scheduler) as on_cluster:
+        return _evaluate(prepared, seed=seed, registry=registry, executor=executor or on_cluster)
 
 
-def _evaluate(prepared: PreparedPilot, *, seed: int, registry: Registry | None) -> Evaluation:
+def _evaluate(
+    prepared: PreparedPilot,
+    *,
+    seed: int,
+    registry: Registry | None,
+    executor: Executor | None = None,
+) -> Evaluation:
     reg = default_registry() if registry is None else registry
     cfg = prepared.config
     alpha, power = cfg.report.alpha, cfg.report.power
@@ -451,7 +473,9 @@ def _evaluate(prepared: PreparedPilot, *, seed: int, registry: Registry | None) 
         if problem is None:
             try:
                 blocks.append(
-                    _run_outcome(prepared, spec, reg, alpha=alpha, power=power, seed=seed)
+                    _run_outcome(
+                        prepared, spec, reg, alpha=alpha, power=power, seed=seed, executor=executor
+                    )
                 )
                 continue
             except PilotEvalError as exc:
