@@ -88,3 +88,27 @@ def test_an_area_without_crimes_is_refused():
     y[area == 3] = 0
     with pytest.raises(EstimationError, match="every area needs recorded crimes"):
         fit_fe_poisson(y, X, areas=area, family="poisson")
+
+
+@pytest.mark.parametrize("family", ["poisson", "quasipoisson"])
+@pytest.mark.parametrize("dispersion", [1.0, 3.0])
+def test_dense_poisson_fit_equals_statsmodels(family, dispersion):
+    from pilot_eval.estimators._common import fit_poisson
+
+    rng = np.random.default_rng(4)
+    t = np.arange(48.0)
+    post = (t >= 30).astype(float)
+    moy = np.eye(12)[(t % 12).astype(int)][:, 1:]
+    X = np.column_stack([np.ones_like(t), t, post, (t - 30) * post, moy])
+    mean = np.exp(2.5 + 0.01 * t - 0.3 * post + 0.1 * np.sin(t))
+    if dispersion > 1:
+        mean = rng.gamma(mean / (dispersion - 1), dispersion - 1)
+    y = rng.poisson(mean).astype(float)
+    ref = fit_count_glm(y, X, family=family, vcov="model")
+    got = fit_poisson(y, X, family=family)
+    np.testing.assert_allclose(got.params, ref.params, atol=1e-7)
+    # statsmodels stops at a relative deviance change of 1e-8, this fit at steps of 1e-10.
+    np.testing.assert_allclose(got.cov, ref.cov, rtol=1e-5, atol=1e-12)
+    assert got.dispersion == pytest.approx(ref.dispersion, rel=1e-7)
+    assert got.llf == pytest.approx(ref.llf, rel=1e-9)
+    np.testing.assert_allclose(got.fitted, ref.fitted, rtol=1e-6)

@@ -23,7 +23,6 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy import optimize, special
 
 from ..columns import AREA, COUNT, GROUP, GROUPS, MONTH, OUTCOME, PANEL_COLUMNS, POST, TREATED
@@ -39,6 +38,7 @@ __all__ = [
     "count_pair",
     "fit_count_glm",
     "fit_fe_poisson",
+    "fit_poisson",
     "group_totals",
     "month_index",
     "outcome_panel",
@@ -318,6 +318,8 @@ def _fit_negbin(y: np.ndarray, X: np.ndarray, start_params: np.ndarray) -> tuple
     joint MLE of (coefficients, alpha); tests check it against statsmodels' discrete
     ``NegativeBinomial`` (joint Newton).
     """
+    import statsmodels.api as sm  # on first use: it takes about a second to import
+
     params = np.asarray(start_params, dtype=float)
     alpha = _nb_alpha_given_mu(y, np.exp(X @ params))
     for _ in range(50):
@@ -360,6 +362,8 @@ def fit_count_glm(
     (statsmodels ``scale="X2"``); robust covariances (``hc1``, ``cluster``) do not depend on
     that scale.
     """
+    import statsmodels.api as sm  # on first use: it takes about a second to import
+
     nb_alpha: float | None = None
     start = None
     if family == "negbin":
@@ -561,3 +565,71 @@ def _concentrated_info(X: np.ndarray, mu: np.ndarray, A, mu_area: np.ndarray) ->
     sums = np.asarray(A @ weighted)
     info = X.T @ weighted - sums.T @ (sums / mu_area[:, None])
     return (info + info.T) / 2
+
+
+def fit_poisson(
+    y: np.ndarray,
+    X: np.ndarray,
+    *,
+    family: Literal["poisson", "quasipoisson"],
+    tol: float = 1e-10,
+    max_iter: int = 100,
+) -> CountFit:
+    """Poisson (or quasi-Poisson) log-link fit of a small dense design, model-based covariance.
+
+    The numbers of :func:`fit_count_glm` with ``vcov="model"`` (statsmodels GLM; checked in
+    ``tests/estimators/test_fe_poisson.py``) by Newton's method with step halving, without
+    importing statsmodels: for the segmented regressions of one series (a few dozen rows).
+
+    Notes
+    -----
+    Maximises ``sum y log mu - mu`` with ``mu = exp(X b)``: gradient ``X'(y - mu)``, negative
+    Hessian ``X' diag(mu) X``; covariance ``scale (X' diag(mu) X)^-1`` with ``scale`` 1
+    (Poisson) or Pearson chi-squared / (n - p) (quasi-Poisson, statsmodels ``scale="X2"``).
+    """
+    y = np.asarray(y, dtype=float)
+    X = np.asarray(X, dtype=float)
+    n, p = X.shape
+    # Start where statsmodels' IRLS starts: the log of the counts, least-squares projected.
+    b = np.linalg.lstsq(X, np.log(y + 0.5), rcond=None)[0]
+
+    def loglik(b: np.ndarray) -> tuple[float, np.ndarray]:
+        eta = X @ b
+        return float(y @ eta - np.exp(eta).sum()), np.exp(eta)
+
+    ll, mu = loglik(b)
+    converged = False
+    for _ in range(max_iter):
+        info = X.T @ (X * mu[:, None])
+        step = np.linalg.lstsq(info, X.T @ (y - mu), rcond=None)[0]
+        t = 1.0
+        for _ in range(60):
+            with np.errstate(over="ignore"):
+                ll_new, mu_new = loglik(b + t * step)
+            if np.isfinite(ll_new) and ll_new >= ll - 1e-12 * abs(ll):
+                break
+            t /= 2
+        b, ll, mu = b + t * step, ll_new, mu_new
+        if float(np.max(np.abs(t * step), initial=0.0)) < tol:
+            converged = True
+            break
+    if not converged or not np.all(np.isfinite(b)):
+        raise EstimationError(
+            "The count model did not converge (non-finite coefficients). Check that the "
+            "series has recorded crimes both before and after the start."
+        )
+    info = X.T @ (X * mu[:, None])
+    df_resid = float(n - p)
+    pearson = float(np.sum((y - mu) ** 2 / mu))
+    dispersion = pearson / df_resid if df_resid > 0 else float("nan")
+    scale = dispersion if family == "quasipoisson" else 1.0
+    llf = float(np.sum(special.xlogy(y, mu) - mu - special.gammaln(y + 1)))
+    return CountFit(
+        params=b,
+        cov=np.linalg.pinv(info) * scale,
+        dispersion=dispersion,
+        nb_alpha=None,
+        llf=llf / scale if family == "quasipoisson" else llf,
+        df_resid=df_resid,
+        fitted=mu,
+    )

@@ -21,9 +21,9 @@ from typing import Literal, get_args
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from .._checks import check_alpha, check_cluster_inference, check_option
+from .._dist import chi2_sf, norm_ppf, norm_sf
 from ..columns import AREA, COUNT, MONTH, POST, TREATED
 from ..errors import EstimationError, OptionError
 from ..results import Estimate, Result, Role
@@ -359,8 +359,8 @@ def poisson_did(
     fit = _fit_fe(df, df["d"].to_numpy(dtype=float), family=family, vcov=vcov)
     b = float(fit.params[0])
     se = float(math.sqrt(fit.cov[0, 0]))
-    z = stats.norm.ppf(1 - alpha / 2)
-    p = float(2 * stats.norm.sf(abs(b / se))) if se > 0 else float("nan")
+    z = norm_ppf(1 - alpha / 2)
+    p = float(2 * norm_sf(abs(b / se))) if se > 0 else float("nan")
     return DidResult(
         outcome=outcome,
         family=family,
@@ -590,7 +590,7 @@ def event_study(
     b = fit.params[:k]
     V = fit.cov[:k, :k]
     se = np.sqrt(np.diag(V))
-    z = stats.norm.ppf(1 - alpha / 2)
+    z = norm_ppf(1 - alpha / 2)
     rows = []
     for j, per in enumerate(est_periods):
         rows.append(
@@ -602,7 +602,7 @@ def event_study(
                 "irr": float(np.exp(b[j])),
                 "ci_low": float(np.exp(b[j] - z * se[j])),
                 "ci_high": float(np.exp(b[j] + z * se[j])),
-                "p_value": float(2 * stats.norm.sf(abs(b[j] / se[j]))),
+                "p_value": float(2 * norm_sf(abs(b[j] / se[j]))),
                 "reference": False,
                 "no_crimes": False,
             }
@@ -630,7 +630,7 @@ def event_study(
         Vl = V[np.ix_(lead_idx, lead_idx)]
         chi2 = float(bl @ np.linalg.solve(Vl, bl))
         pre_df = len(lead_idx)
-        pre_p = float(stats.chi2.sf(chi2, pre_df))
+        pre_p = float(chi2_sf(chi2, pre_df))
     else:
         chi2, pre_df, pre_p = float("nan"), 0, float("nan")
     return EventStudyResult(

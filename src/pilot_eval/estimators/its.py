@@ -18,9 +18,9 @@ from typing import Literal, get_args
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from .._checks import check_alpha, check_bool, check_option
+from .._dist import norm_ppf, norm_sf
 from ..columns import AREA, COUNT, GROUP, GROUPS, MONTH, POST
 from ..errors import DataValidationError, EstimationError
 from ..results import Estimate, Result, Role
@@ -29,6 +29,7 @@ from ._common import (
     FAMILY_LABEL,
     Family,
     fit_count_glm,
+    fit_poisson,
     month_index,
     outcome_panel,
     p_for_estimate,
@@ -253,9 +254,13 @@ def interrupted_time_series(
             "trend, level change, slope change and month-of-year effects); use "
             "seasonality=False or a longer series."
         )
-    fit = fit_count_glm(y, X, family=family, vcov="model")
+    fit = (
+        fit_count_glm(y, X, family=family, vcov="model")
+        if family == "negbin"
+        else fit_poisson(y, X, family=family)
+    )
     b, V = fit.params, fit.cov
-    z = stats.norm.ppf(1 - alpha / 2)
+    z = norm_ppf(1 - alpha / 2)
 
     def row(term: str, est: float, se: float) -> dict:
         return {
@@ -265,7 +270,7 @@ def interrupted_time_series(
             "irr": math.exp(est),
             "ci_low": math.exp(est - z * se),
             "ci_high": math.exp(est + z * se),
-            "p_value": float(2 * stats.norm.sf(abs(est / se))) if se > 0 else float("nan"),
+            "p_value": float(2 * norm_sf(abs(est / se))) if se > 0 else float("nan"),
         }
 
     Xcf = X.copy()

@@ -14,10 +14,10 @@ from typing import Literal, NamedTuple, get_args
 
 import numpy as np
 import pandas as pd
-from scipy.stats import rankdata
 
 from .. import columns as C
 from .._checks import check_option
+from .._dist import rank_max
 from ..errors import DataValidationError, EstimationError, OptionError
 from ..results import Estimate, Result, Role
 from ..wording import (
@@ -684,6 +684,6 @@ def _statistics_frame(pa: PanelArrays, arr: PlaceboArrays, *, direction: Directi
             "ratio": np.exp(lr),
             "se": se,
             "statistic": stat,
-            "rank": rankdata(order_key, method="max").astype(np.int64),
+            "rank": rank_max(order_key),
         }
     )

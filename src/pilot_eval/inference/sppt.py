@@ -28,9 +28,9 @@ from typing import Literal, get_args
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from .._checks import check_fraction, check_level, check_option, check_whole
+from .._dist import chi2_sf, hypergeom_logpmf, p_adjust
 from ..errors import DataValidationError
 from ..results import Result
 
@@ -530,7 +530,7 @@ def _chi_square_p(n_base: np.ndarray, n_test: np.ndarray, test_method: str) -> n
         stat = dev**2 * inv_e
         if test_method == "chi2_nmin1":
             stat = stat * (n - 1.0) / n
-    return np.asarray(stats.chi2.sf(stat, 1), dtype=float)
+    return np.asarray(chi2_sf(stat, 1), dtype=float)
 
 
 def _fisher_two_sided(n_base: np.ndarray, n_test: np.ndarray) -> np.ndarray:
@@ -548,7 +548,7 @@ def _fisher_two_sided(n_base: np.ndarray, n_test: np.ndarray) -> np.ndarray:
     unit = np.repeat(np.arange(len(k)), sizes)
     starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
     x = lo[unit] + (np.arange(int(sizes.sum())) - starts[unit])
-    logp = stats.hypergeom.logpmf(x, total, tot_b, k[unit])
+    logp = hypergeom_logpmf(x, total, tot_b, k[unit])
     logp = logp - np.maximum.reduceat(logp, starts)[unit]
     d = np.exp(logp)
     d = d / np.add.reduceat(d, starts)[unit]
@@ -564,9 +564,12 @@ def _adjust(p: np.ndarray, adjust: str) -> np.ndarray:
     ok = ~np.isnan(out)
     if adjust == "none" or not ok.any():
         return out
-    from statsmodels.stats.multitest import multipletests
+    if adjust == "hommel":  # the one adjustment not written out in pilot_eval._dist
+        from statsmodels.stats.multitest import multipletests
 
-    out[ok] = multipletests(out[ok], method=_STATSMODELS_ADJUST[adjust])[1]
+        out[ok] = multipletests(out[ok], method=_STATSMODELS_ADJUST[adjust])[1]
+    else:
+        out[ok] = p_adjust(out[ok], adjust)
     return out
 
 
