@@ -129,7 +129,7 @@ def _notebook(source: str) -> dict:
 #: pilot_eval alone, which loads them lazily).
 _STACK = (
     "import pilot_eval as pe\nfrom pilot_eval import report\n"
-    "import statsmodels.api, scipy.stats, matplotlib.pyplot, geopandas, pyarrow.parquet"
+    "import matplotlib.pyplot, geopandas, scipy.optimize, scipy.sparse, pyarrow.parquet"
 )
 
 
