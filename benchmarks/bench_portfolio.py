@@ -170,6 +170,9 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--pilots", type=int, default=8)
     ap.add_argument("--repeat", type=int, default=2, help="rounds of 1 and 2 workers (best of)")
+    ap.add_argument(
+        "--floor-only", action="store_true", help="only part 2 (the report vs its floor)"
+    )
     args = ap.parse_args()
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     if not (ROOT / "data" / "demo" / "truth.json").is_file():
@@ -178,8 +181,9 @@ def main() -> int:
     print(f"CPUs: {os.cpu_count()}")
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
-        print("1. run-all: 2 workers vs 1")
-        bench_workers(tmp, args.pilots, args.repeat)
+        if not args.floor_only:
+            print("1. run-all: 2 workers vs 1")
+            bench_workers(tmp, args.pilots, args.repeat)
         print("2. demo report vs the papermill floor")
         bench_floor(tmp)
     return 0

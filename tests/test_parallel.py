@@ -112,3 +112,33 @@ def test_run_with_an_unreachable_scheduler_stops_before_a_kernel(
     assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert not any(out.rglob("*.ipynb"))
+
+
+class _BrokenExecutor(ThreadPoolExecutor):
+    """An executor whose workers went away (as distributed's KilledWorker, CommClosedError)."""
+
+    def map(self, *args, **kwargs):
+        raise OSError("connection to the worker lost")
+
+
+def test_a_failing_executor_is_a_cluster_error_and_a_check_becomes_not_computed(demo_pilot):
+    from pilot_eval.errors import ClusterError
+    from pilot_eval.pipeline import evaluate, prepare
+
+    with _BrokenExecutor(1) as ex:
+        with pytest.raises(ClusterError, match="connection to the worker lost"):
+            map_chunks(partial(_power, k=2), [1, 2, 3], executor=ex)
+        evaluation = evaluate(prepare(demo_pilot.config_path), executor=ex)
+    reasons = {n.analysis: n.reason for n in evaluation.primary.not_computed}
+    assert "connection to the worker lost" in reasons["synth"]
+    assert evaluation.primary["conformal"] is not None  # the headline does not use it
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["http://127.0.0.1:8786", "tcp://127.0.0.1", "tcp://127.0.0.1:port", "127.0.0.1:8786"],
+)
+def test_a_malformed_scheduler_address_is_one_plain_error_at_once(address):
+    with pytest.raises(ConfigError, match="is not a Dask scheduler address"):
+        with cluster_executor(address):
+            pass

@@ -47,6 +47,11 @@ class ReportError(PilotEvalError, RuntimeError):
     """Building a report failed; the message says where the failed notebook is."""
 
 
+class ClusterError(PilotEvalError, RuntimeError):
+    """The executor or Dask cluster given for the placebo work failed (a worker died, the
+    scheduler went away)."""
+
+
 class FetchError(PilotEvalError, RuntimeError):
     """Downloading public data failed."""
 

@@ -6,7 +6,10 @@ null ratio of a grid. Those pieces do not depend on each other, so an estimator 
 to :func:`map_chunks`, which runs them in this process, or, given an ``executor`` (any
 ``concurrent.futures.Executor``, e.g. ``distributed.Client(...).get_executor()``), in chunks
 on it. Every piece runs with one BLAS thread wherever it runs, and the results come back in
-order, so the numbers are the same bytes either way (``tests/test_parallel.py``).
+order, so the numbers are the same bytes either way when the workers run the same versions
+of pilot-eval, numpy and scipy on the same kind of CPU (``tests/test_parallel.py``; a local
+cluster always does). The BLAS limit is per process: use process workers (a Dask cluster, a
+``ProcessPoolExecutor``), not threads.
 """
 
 from __future__ import annotations
@@ -17,6 +20,9 @@ from concurrent.futures import Executor
 from contextlib import contextmanager
 from functools import partial
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from .errors import ClusterError, ConfigError, PilotEvalError
 
 __all__ = ["DEFAULT_CHUNKS", "cluster_executor", "map_chunks"]
 
@@ -54,12 +60,19 @@ def map_chunks(
     executor
         Where the chunks run; ``None``: here, one after another.
     n_chunks
-        How many chunks to send (at most one per item).
+        At most this many chunks are sent (equal sizes, at most one per item).
 
     Returns
     -------
     list
         The results in the order of ``items``.
+
+    Raises
+    ------
+    ClusterError
+        The executor failed (a worker died, the scheduler went away): the message names the
+        error. A :class:`~pilot_eval.errors.PilotEvalError` raised by ``fn`` itself comes back
+        as it is.
     """
     items = list(items)
     if executor is None or len(items) < 2:
@@ -67,9 +80,36 @@ def map_chunks(
     size = math.ceil(len(items) / max(1, min(n_chunks, len(items))))
     chunks = [items[i : i + size] for i in range(0, len(items), size)]
     out: list[R] = []
-    for part in executor.map(partial(_run_chunk, fn), chunks):
-        out.extend(part)
+    try:
+        for part in executor.map(partial(_run_chunk, fn), chunks):
+            out.extend(part)
+    except PilotEvalError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - whatever the cluster raised, said in one line
+        raise ClusterError(
+            f"the executor failed while running {getattr(fn, 'func', fn).__name__} in "
+            f"{len(chunks)} chunks ({type(exc).__name__}: {exc}); check the workers, or run "
+            "without a scheduler"
+        ) from None
     return out
+
+
+#: Address schemes a Dask scheduler listens on.
+SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")
+
+
+def _check_address(scheduler: str) -> None:
+    """``scheme://host:port`` with a Dask scheme, or a ConfigError saying what is wrong."""
+    parts = urlsplit(scheduler)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if parts.scheme not in SCHEMES or not parts.hostname or port is None:
+        raise ConfigError(
+            f"{scheduler!r} is not a Dask scheduler address: give scheme://host:port with "
+            f"scheme one of {', '.join(SCHEMES)}, e.g. tcp://127.0.0.1:8786"
+        )
 
 
 @contextmanager
@@ -84,8 +124,7 @@ def cluster_executor(scheduler: str, *, timeout: float = 20.0) -> Iterator[Execu
     if not scheduler:
         yield None
         return
-    from .errors import ConfigError
-
+    _check_address(scheduler)
     try:
         from distributed import Client
     except ImportError:  # pragma: no cover - distributed is a dependency
@@ -95,7 +134,7 @@ def cluster_executor(scheduler: str, *, timeout: float = 20.0) -> Iterator[Execu
         ) from None
     try:
         client: Any = Client(scheduler, timeout=timeout, set_as_default=False)
-    except (OSError, TimeoutError) as exc:
+    except (OSError, TimeoutError, ValueError) as exc:
         raise ConfigError(
             f"cannot reach the Dask scheduler at {scheduler} ({exc}); check the address "
             "(e.g. tcp://127.0.0.1:8786) and that the scheduler is running"

@@ -112,3 +112,72 @@ def test_dense_poisson_fit_equals_statsmodels(family, dispersion):
     assert got.dispersion == pytest.approx(ref.dispersion, rel=1e-7)
     assert got.llf == pytest.approx(ref.llf, rel=1e-9)
     np.testing.assert_allclose(got.fitted, ref.fitted, rtol=1e-6)
+
+
+# --- refusals instead of numbers that are not estimates (review findings, 2026-12-02) ------
+
+
+def _sim_panel(seed: int = 1):
+    from pilot_eval.simulate import simulate_panels
+
+    sim = simulate_panels(seed=seed, n_areas=8, n_pre=12, n_post=6, means=(3.0, 6.0))
+    return sim.panel(0, outcome="x")
+
+
+def test_a_month_with_only_treated_crimes_is_refused_by_the_monthly_event_study():
+    from pilot_eval import columns as C
+    from pilot_eval.estimators.did import event_study
+
+    p = _sim_panel()
+    m = sorted(p[C.MONTH].unique())[-3]
+    tr = p[C.TREATED]
+    p.loc[(p[C.MONTH] == m) & ~tr, C.COUNT] = 0
+    p.loc[(p[C.MONTH] == m) & tr, C.COUNT] = p.loc[(p[C.MONTH] == m) & tr, C.COUNT].clip(lower=2)
+    with pytest.raises(EstimationError, match=r"comparison areas recorded no 'x' crimes in period"):
+        event_study(p, outcome="x", family="quasipoisson")
+    # Quarters hold months with comparison crimes: estimable, and every ratio is finite.
+    q = event_study(p, outcome="x", family="quasipoisson", bin_edges="quarter").coefficients
+    est = q[~q["reference"]]
+    assert np.isfinite(est["log_irr"]).all() and (est["se"] < 5).all()
+
+
+def test_no_comparison_crimes_after_the_start_is_refused_by_the_did():
+    from pilot_eval import columns as C
+    from pilot_eval.estimators.did import poisson_did
+
+    p = _sim_panel()
+    p.loc[p[C.POST] & ~p[C.TREATED], C.COUNT] = 0
+    with pytest.raises(EstimationError, match="comparison areas recorded no 'x' crimes after"):
+        poisson_did(p, outcome="x")
+
+
+def test_dispersion_check_leaves_out_treated_rows_with_nothing_after_the_start():
+    from pilot_eval import columns as C
+    from pilot_eval.estimators.rates import panel_dispersion_test
+
+    p = _sim_panel()
+    p.loc[p[C.POST] & p[C.TREATED], C.COUNT] = 0
+    res = panel_dispersion_test(p, outcome="x")
+    assert np.isfinite(res.dispersion) and res.dispersion > 0
+
+
+def test_a_coefficient_running_to_infinity_is_refused_not_reported():
+    y, X, area = _panel(10, 12, seed=2)
+    # A regressor that is 1 only on rows with no crimes: its estimate is -infinity.
+    zero_rows = (y == 0) | (np.arange(len(y)) % 7 == 0)
+    y = np.where(zero_rows, 0.0, y)
+    X = np.column_stack([X, zero_rows.astype(float)])
+    with pytest.raises(EstimationError, match="no finite estimate"):
+        fit_fe_poisson(y, X, areas=area, family="poisson")
+
+
+@pytest.mark.parametrize("kind", ["all zero", "constant within areas", "duplicate"])
+def test_columns_the_area_effects_or_other_columns_hold_are_refused(kind):
+    y, X, area = _panel(10, 12, seed=2)
+    extra = {
+        "all zero": np.zeros(len(y)),
+        "constant within areas": (area < 4).astype(float),
+        "duplicate": X[:, 0],
+    }[kind]
+    with pytest.raises(EstimationError, match="constant within every area|collinear"):
+        fit_fe_poisson(y, np.column_stack([X, extra]), areas=area, family="poisson")

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
 from typing import Literal
@@ -472,8 +472,8 @@ def fit_fe_poisson(
     y_area = np.bincount(codes, weights=y, minlength=n_areas)
     if np.any(y_area <= 0):
         raise EstimationError("every area needs recorded crimes for its effect to be estimated")
-
     A = _by_area(codes, n_areas)
+    _check_identified(X, A, codes)
 
     def at(b: np.ndarray) -> tuple[float, np.ndarray]:
         eta = X @ b
@@ -485,30 +485,21 @@ def fit_fe_poisson(
         ll = float(y @ eta - y_area @ np.log(s))
         return ll, e * (y_area / s)[codes]
 
-    b = np.zeros(p)
-    ll, mu = at(b)
-    converged = p == 0
-    for _ in range(max_iter if p else 0):
+    def newton_step(b: np.ndarray, mu: np.ndarray) -> np.ndarray:
         grad = X.T @ (y - mu)
         info = _concentrated_info(X, mu, A, y_area)
         try:
-            step = np.linalg.solve(info, grad)
+            return np.linalg.solve(info, grad)
         except np.linalg.LinAlgError:
-            step = np.linalg.lstsq(info, grad, rcond=None)[0]
-        t = 1.0
-        for _ in range(60):
-            ll_new, mu_new = at(b + t * step)
-            if ll_new >= ll - 1e-12 * abs(ll):
-                break
-            t /= 2
-        b, ll, mu = b + t * step, ll_new, mu_new
-        if float(np.max(np.abs(t * step), initial=0.0)) < tol:
-            converged = True
-            break
-    if not converged or not np.all(np.isfinite(b)):
+            return np.linalg.lstsq(info, grad, rcond=None)[0]
+
+    b, mu, converged = _maximise(at, newton_step, np.zeros(p), tol=tol, max_iter=max_iter)
+    if not converged or not np.all(np.isfinite(b)) or np.any(np.abs(b) > _SEPARATED):
         raise EstimationError(
-            "The count model did not converge (non-finite coefficients). Check that the "
-            "treated area has recorded crimes both before and after the start."
+            "The count model has no finite estimate: a coefficient runs off to infinity, "
+            "which happens when some counts can be fitted exactly (for example a period in "
+            "which only the treated area, or only the comparison areas, recorded crimes). "
+            "Use longer periods (e.g. quarters) or a more common outcome."
         )
     info = _concentrated_info(X, mu, A, y_area)
     bread = np.linalg.pinv(info)
@@ -531,6 +522,8 @@ def fit_fe_poisson(
                 raise EstimationError("vcov='cluster' needs groups")
             g_codes, _ = pd.factorize(np.asarray(groups))
             n_g = int(g_codes.max()) + 1
+            if n_g < 2:
+                raise EstimationError("cluster-robust standard errors need at least 2 clusters")
             sums = np.asarray(_by_area(g_codes, n_g) @ score)
             cov = bread @ (sums.T @ sums) @ bread
             cov *= n_g / (n_g - 1) * (n - 1) / (n - k_full)
@@ -549,6 +542,73 @@ def fit_fe_poisson(
         df_resid=df_resid,
         fitted=mu,
     )
+
+
+def _maximise(
+    at: Callable[[np.ndarray], tuple[float, np.ndarray]],
+    newton_step: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    b: np.ndarray,
+    *,
+    tol: float,
+    max_iter: int,
+) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Newton's method with step halving on a concave log-likelihood.
+
+    ``at(b)`` gives the log-likelihood and the fitted means, ``newton_step(b, mu)`` the full
+    Newton step. Converged when the full step is below ``tol``, or when the likelihood no
+    longer rises beyond rounding and the full step is below 1e-6 (the gradient's precision;
+    the full step is then taken). A fit running off to infinity keeps full steps of order 1
+    and ends unconverged. Returns ``(b, mu, converged)``.
+    """
+    ll, mu = at(b)
+    if b.size == 0:
+        return b, mu, True
+    for _ in range(max_iter):
+        step = newton_step(b, mu)
+        size = float(np.max(np.abs(step)))
+        if size < tol:
+            return b, mu, True
+        t, moved = 1.0, False
+        for _ in range(60):
+            ll_new, mu_new = at(b + t * step)
+            if ll_new >= ll:
+                moved = True
+                break
+            t /= 2
+        if (not moved or ll_new - ll <= 1e-13 * max(1.0, abs(ll))) and size < 1e-6:
+            b = b + step
+            return b, at(b)[1], True
+        if not moved:
+            return b, mu, False
+        b, ll, mu = b + t * step, ll_new, mu_new
+    return b, mu, False
+
+
+#: A log-rate coefficient beyond this (a ratio of 5e8) is an estimate running off to infinity.
+_SEPARATED = 20.0
+
+
+def _check_identified(X: np.ndarray, A, codes: np.ndarray) -> None:
+    """Refuse columns of ``X`` that the area effects and the other columns already explain."""
+    if X.shape[1] == 0:
+        return
+    rows = np.asarray(A.sum(axis=1)).ravel()
+    within = X - (np.asarray(A @ X) / rows[:, None])[codes]
+    gram = within.T @ within
+    scale = np.sqrt(np.maximum(np.diag(X.T @ X), 1e-300))
+    corr = gram / scale[:, None] / scale[None, :]
+    flat = np.flatnonzero(np.diag(corr) < 1e-12)
+    if flat.size:
+        raise EstimationError(
+            f"column(s) {flat.tolist()} of the design are zero or constant within every area, "
+            "so the area effects already hold them: leave them out"
+        )
+    ev = np.linalg.eigvalsh(corr)
+    if ev[0] < 1e-10 * ev[-1]:
+        raise EstimationError(
+            "the design's columns are collinear given the area effects (one is a combination "
+            "of the others): leave the redundant column out"
+        )
 
 
 def _by_area(codes: np.ndarray, n_areas: int):
@@ -594,25 +654,17 @@ def fit_poisson(
     b = np.linalg.lstsq(X, np.log(y + 0.5), rcond=None)[0]
 
     def loglik(b: np.ndarray) -> tuple[float, np.ndarray]:
-        eta = X @ b
-        return float(y @ eta - np.exp(eta).sum()), np.exp(eta)
+        with np.errstate(over="ignore"):
+            eta = X @ b
+            mu = np.exp(eta)
+        ll = float(y @ eta - mu.sum())
+        return (ll if np.isfinite(ll) else -np.inf), mu
 
-    ll, mu = loglik(b)
-    converged = False
-    for _ in range(max_iter):
+    def newton_step(b: np.ndarray, mu: np.ndarray) -> np.ndarray:
         info = X.T @ (X * mu[:, None])
-        step = np.linalg.lstsq(info, X.T @ (y - mu), rcond=None)[0]
-        t = 1.0
-        for _ in range(60):
-            with np.errstate(over="ignore"):
-                ll_new, mu_new = loglik(b + t * step)
-            if np.isfinite(ll_new) and ll_new >= ll - 1e-12 * abs(ll):
-                break
-            t /= 2
-        b, ll, mu = b + t * step, ll_new, mu_new
-        if float(np.max(np.abs(t * step), initial=0.0)) < tol:
-            converged = True
-            break
+        return np.linalg.lstsq(info, X.T @ (y - mu), rcond=None)[0]
+
+    b, mu, converged = _maximise(loglik, newton_step, b, tol=tol, max_iter=max_iter)
     if not converged or not np.all(np.isfinite(b)):
         raise EstimationError(
             "The count model did not converge (non-finite coefficients). Check that the "

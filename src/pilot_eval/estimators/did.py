@@ -356,6 +356,13 @@ def poisson_did(
             f"{'infinite' if tr_pre <= 0 else '0'} and a count model cannot give it an interval. "
             "Report the counts themselves, or choose a more common outcome or a larger area."
         )
+    for when, rows in (("before", ~df[POST]), ("after", df[POST])):
+        if df.loc[~df[TREATED] & rows, COUNT].sum() <= 0:
+            raise EstimationError(
+                f"The comparison areas recorded no {outcome!r} crimes {when} the start, so "
+                "there is no trend to compare the treated area with (the ratio has no finite "
+                "estimate). Choose a more common outcome or more comparison areas."
+            )
     fit = _fit_fe(df, df["d"].to_numpy(dtype=float), family=family, vcov=vcov)
     b = float(fit.params[0])
     se = float(math.sqrt(fit.cov[0, 0]))
@@ -584,6 +591,16 @@ def event_study(
     keep = ~(treated & np.isin(bins, empty))
     df, bins, treated = df[keep], bins[keep], treated[keep]
     est_periods = [k for k in periods if k != ref_bin and k not in empty]
+    # A period in which the comparison areas recorded nothing: the treated area's count there
+    # is fitted exactly by its own coefficient, which has no finite estimate (separation).
+    comp_tot = pd.Series(df[COUNT].to_numpy(dtype=float)[~treated]).groupby(bins[~treated]).sum()
+    lonely = [int(k) for k in est_periods if comp_tot.get(k, 0.0) <= 0]
+    if lonely:
+        raise EstimationError(
+            f"The comparison areas recorded no {outcome!r} crimes in period(s) {lonely} "
+            "(months relative to the start), so the treated area's ratio there has no finite "
+            "estimate. Use bin_edges='quarter' (or wider bins) or a more common outcome."
+        )
     D = np.column_stack([(treated & (bins == k)).astype(float) for k in est_periods])
     fit = _fit_fe(df, D, family=family, vcov=vcov)
     k = len(est_periods)

@@ -662,7 +662,8 @@ def panel_dispersion_test(
     Estimand: ``phi`` in ``Var(y) = phi mu`` under the two-way model. Monthly crime counts
     are usually overdispersed (``phi`` of 1.5-3); intervals that assume ``phi = 1`` are then
     too narrow. Areas with no crimes at all in the window, and months with none in any area,
-    are dropped (their effects are not estimable). The area effects are concentrated out of
+    are dropped (their effects are not estimable), as are the treated area's rows after the
+    start when it recorded nothing then (fitted exactly). The area effects are concentrated out of
     the fit (:func:`~pilot_eval.estimators._common.fit_fe_poisson`: the fit with area
     dummies, without building them).
     """
@@ -679,7 +680,13 @@ def panel_dispersion_test(
     months = np.zeros((len(df), len(n_months)))
     months[np.arange(len(df)), month_codes] = 1.0
     d = (df["treated"] & df["post"]).to_numpy(dtype=float)
-    X = np.column_stack([d, months[:, 1:]])
+    y_all = df["count"].to_numpy(float)
+    if d.any() and y_all[d > 0].sum() <= 0:
+        # No treated crimes after the start: those rows are fitted exactly (a treatment effect
+        # of -infinity) and tell nothing about dispersion, so they and the term are left out.
+        df, months, d = df[d == 0], months[d == 0], d[d == 0]
+        area_codes, _ = pd.factorize(df["area"], sort=True)
+    X = np.column_stack([d, months[:, 1:]]) if d.any() else months[:, 1:]
     y = df["count"].to_numpy(float)
     fit = fit_fe_poisson(y, X, areas=area_codes, family="poisson")
     return dispersion_test(
