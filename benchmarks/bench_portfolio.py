@@ -10,13 +10,12 @@
 
 Prints each figure with its target beside it; exit code 0 (a benchmark, not a test).
 
-Measured on the 2-core development machine (2026-12-02, quiet: load 1.0), after an untimed
-warm-up pilot, rounds alternating 1, 2 then 2, 1: 8 pilots 73.0 s / 64.9 s on 1 worker, 40.9 s /
-35.8 s on 2 (round ratios 1.78x and 1.81x; best of 2: 1.81x, target 1.7x met). Without the
-warm-up the first configuration timed paid the cold caches (97.5 s vs 40.7 s: a false 2.4x).
-Earlier, under another engineer's test load (1.4-2.0): 1.41x-1.57x. Demo report 9.2 s against
-1.3 s for an import-only papermill run + export (7.0x, target 1.1x missed): the report's own
-work (prepare, evaluate with 24 analyses, charts, maps, page) is most of it.
+Measured on the 2-core development machine (2026-12-02, later the same day, after the
+fixed-effects fit and the lazy imports): 8 pilots 91.4 s / 92.9 s on 1 worker, 52.2 s / 54.0 s
+on 2 (best of 2: 1.75x, target 1.7x met). Demo report 8.5-10.4 s against 1.9-2.7 s for an
+import-only papermill run + export (3.8x-4.4x over three runs, target 1.1x missed; 7.0x
+before); 3.3-3.9 s when the notebook also imports every library the report uses, so the
+report's own work (prepare, 24 analyses x 3 outcomes, 6 charts, page) is 5.2-6.4 s.
 """
 
 from __future__ import annotations
