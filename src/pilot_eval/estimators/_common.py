@@ -44,6 +44,7 @@ __all__ = [
     "outcome_panel",
     "p_for_estimate",
     "p_two_sided",
+    "two_way_regressors",
     "wald",
     "z_crit",
 ]
@@ -406,6 +407,22 @@ def fit_count_glm(
         df_resid=float(res.df_resid),
         fitted=np.asarray(res.fittedvalues, dtype=float),
     )
+
+
+def two_way_regressors(
+    df: pd.DataFrame, treatment_cols: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """``[treatment columns | month dummies (first dropped)]`` and each row's area code.
+
+    The design of :func:`fit_fe_poisson` for a panel's rows: the area effects are not columns.
+    ``treatment_cols`` is ``(n,)`` or ``(n, k)`` (``k`` may be 0).
+    """
+    area_codes, _ = pd.factorize(df[AREA], sort=True)
+    month_codes, _ = pd.factorize(df[MONTH], sort=True)
+    n = len(df)
+    M = np.zeros((n, month_codes.max() + 1), dtype=float)
+    M[np.arange(n), month_codes] = 1.0
+    return np.column_stack([treatment_cols, M[:, 1:]]), area_codes
 
 
 def fit_fe_poisson(

@@ -37,6 +37,7 @@ from ._common import (
     month_index,
     outcome_panel,
     p_for_estimate,
+    two_way_regressors,
 )
 
 Vcov = Literal["model", "hc1", "cluster"]
@@ -76,23 +77,12 @@ def _drop_all_zero(df: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...], int
 
 def _fe_design(df: pd.DataFrame, treatment_cols: np.ndarray) -> np.ndarray:
     """[treatment columns | intercept | area dummies (first dropped) | month dummies]."""
-    area_codes, _ = pd.factorize(df[AREA], sort=True)
-    X, _ = _fe_regressors(df, treatment_cols)
+    X, area_codes = two_way_regressors(df, treatment_cols)
     n = len(df)
     A = np.zeros((n, area_codes.max() + 1), dtype=float)
     A[np.arange(n), area_codes] = 1.0
     k = 1 if np.ndim(treatment_cols) == 1 else np.shape(treatment_cols)[1]
     return np.column_stack([X[:, :k], np.ones(n), A[:, 1:], X[:, k:]])
-
-
-def _fe_regressors(df: pd.DataFrame, treatment_cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """[treatment columns | month dummies (first dropped)] and each row's area code."""
-    area_codes, _ = pd.factorize(df[AREA], sort=True)
-    month_codes, _ = pd.factorize(df[MONTH], sort=True)
-    n = len(df)
-    M = np.zeros((n, month_codes.max() + 1), dtype=float)
-    M[np.arange(n), month_codes] = 1.0
-    return np.column_stack([treatment_cols, M[:, 1:]]), area_codes
 
 
 def _fit_fe(df: pd.DataFrame, treatment_cols: np.ndarray, *, family: str, vcov: str) -> CountFit:
@@ -107,7 +97,7 @@ def _fit_fe(df: pd.DataFrame, treatment_cols: np.ndarray, *, family: str, vcov: 
     if family == "negbin":
         X = _fe_design(df, treatment_cols)
         return fit_count_glm(y, X, family=family, vcov=vcov, groups=groups)
-    X, areas = _fe_regressors(df, treatment_cols)
+    X, areas = two_way_regressors(df, treatment_cols)
     return fit_fe_poisson(y, X, areas=areas, family=family, vcov=vcov, groups=groups)  # type: ignore[arg-type]
 
 

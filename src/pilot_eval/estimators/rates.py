@@ -667,7 +667,7 @@ def panel_dispersion_test(
     the fit (:func:`~pilot_eval.estimators._common.fit_fe_poisson`: the fit with area
     dummies, without building them).
     """
-    from ._common import fit_fe_poisson
+    from ._common import fit_fe_poisson, two_way_regressors
 
     df = panel[(panel["outcome"] == outcome) & (panel["group"] != "buffer")]
     if df.empty:
@@ -675,18 +675,12 @@ def panel_dispersion_test(
     keep = df.groupby("area", observed=True)["count"].transform("sum") > 0
     keep &= df.groupby("month", observed=True)["count"].transform("sum") > 0
     df = df[keep]
-    area_codes, _ = pd.factorize(df["area"], sort=True)
-    month_codes, n_months = pd.factorize(df["month"], sort=True)
-    months = np.zeros((len(df), len(n_months)))
-    months[np.arange(len(df)), month_codes] = 1.0
     d = (df["treated"] & df["post"]).to_numpy(dtype=float)
-    y_all = df["count"].to_numpy(float)
-    if d.any() and y_all[d > 0].sum() <= 0:
+    if d.any() and df["count"].to_numpy(float)[d > 0].sum() <= 0:
         # No treated crimes after the start: those rows are fitted exactly (a treatment effect
         # of -infinity) and tell nothing about dispersion, so they and the term are left out.
-        df, months, d = df[d == 0], months[d == 0], d[d == 0]
-        area_codes, _ = pd.factorize(df["area"], sort=True)
-    X = np.column_stack([d, months[:, 1:]]) if d.any() else months[:, 1:]
+        df, d = df[d == 0], d[d == 0]
+    X, area_codes = two_way_regressors(df, d[:, None] if d.any() else np.empty((len(df), 0)))
     y = df["count"].to_numpy(float)
     fit = fit_fe_poisson(y, X, areas=area_codes, family="poisson")
     return dispersion_test(
